@@ -169,7 +169,7 @@ def terraform_version(terraform: Path) -> str:
         [str(terraform), "version", "-json"],
         capture_output=True,
         text=True,
-        env=_quiet_terraform_env(os.environ),
+        env=quiet_terraform_env(os.environ),
         timeout=60,
         check=False,
     )
@@ -190,7 +190,7 @@ def venv_tool(name: str) -> str:
     return found
 
 
-def _quiet_terraform_env(base: dict[str, str] | os._Environ[str]) -> dict[str, str]:
+def quiet_terraform_env(base: dict[str, str] | os._Environ[str]) -> dict[str, str]:
     env = dict(base)
     # No phoning home for version checks, and no "run terraform plan next" hints.
     env["CHECKPOINT_DISABLE"] = "1"
@@ -457,7 +457,7 @@ def run(options: Options) -> int:
             outcome["note"] = sandbox.url
 
         config_dir = copy_examples(workdir)
-        env = _quiet_terraform_env(os.environ)
+        env = quiet_terraform_env(os.environ)
         env.update(api_env)
         env["TF_CLI_CONFIG_FILE"] = str(cli_config)
         env.pop("TF_CLI_ARGS", None)

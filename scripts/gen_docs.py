@@ -1,0 +1,420 @@
+"""Generate the registry-format docs in `docs/` from the live provider schema and `examples/`.
+
+The schema comes from `terraform providers schema -json`, run in a temporary directory
+against the provider installed into a private plugin mirror, so the docs describe exactly
+what Terraform sees. The one fact that JSON does not carry, whether changing an attribute
+forces a new resource, is read from the resources' declared plan modifiers.
+
+    .venv/bin/python scripts/gen_docs.py            # rewrite docs/
+    .venv/bin/python scripts/gen_docs.py --check    # exit 1 when docs/ is stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+# Reuse the quick start's Terraform discovery and private provider install (a sibling script).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from quickstart import (
+    PROVIDER_ADDRESS,
+    QuickstartError,
+    find_terraform,
+    install_provider,
+    quiet_terraform_env,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+DOCS = REPO / "docs"
+PROVIDER_NAME = "rackspace"
+GENERATED_DIRS = ("resources", "data-sources")
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def provider_schema(terraform: Path) -> dict[str, Any]:
+    """The provider's entry of `terraform providers schema -json`."""
+    with tempfile.TemporaryDirectory(prefix="rackspace-docs-") as tmp:
+        workdir = Path(tmp)
+        cli_config = install_provider(workdir)
+        config_dir = workdir / "config"
+        config_dir.mkdir()
+        (config_dir / "main.tf").write_text(
+            "terraform {\n  required_providers {\n"
+            f'    {PROVIDER_NAME} = {{ source = "{PROVIDER_ADDRESS}" }}\n'
+            "  }\n}\n"
+        )
+        env = quiet_terraform_env(os.environ)
+        env["TF_CLI_CONFIG_FILE"] = str(cli_config)
+        for args in (["init", "-input=false", "-no-color"], ["providers", "schema", "-json"]):
+            done = subprocess.run(
+                [str(terraform), *args],
+                cwd=config_dir,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
+            if done.returncode != 0:
+                raise QuickstartError(f"terraform {' '.join(args)} failed:\n{done.stderr}")
+        schemas = json.loads(done.stdout)["provider_schemas"]
+        return dict(schemas[PROVIDER_ADDRESS])
+
+
+def replacement_notes() -> dict[str, dict[str, str]]:
+    """For each resource type, attribute name → why changing it forces a new resource.
+
+    `terraform providers schema -json` has no field for this, so it is read from the plan
+    modifiers the resources declare (`RequiresReplace`, `RequiresReplaceIf`).
+    """
+    from provider.plugin import RequiresReplace, RequiresReplaceIf
+    from provider.rackspace.provider import RackspaceProvider
+
+    notes: dict[str, dict[str, str]] = {}
+    for resource in RackspaceProvider.resources:
+        per_attribute: dict[str, str] = {}
+        for name, attribute in resource.schema.attributes.items():
+            for modifier in attribute.plan:
+                if isinstance(modifier, RequiresReplace | RequiresReplaceIf):
+                    per_attribute[name] = modifier.description
+        notes[resource.type_name] = per_attribute
+    return notes
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def type_label(cty_type: Any) -> str:
+    """A schema JSON type ("string", ["set", "string"], ...) as registry docs write it."""
+    if isinstance(cty_type, str):
+        return {"dynamic": "Dynamic"}.get(cty_type, cty_type.capitalize())
+    kind, inner = cty_type[0], cty_type[1]
+    if kind in ("list", "set", "map"):
+        return f"{kind.capitalize()} of {type_label(inner)}"
+    if kind == "object":
+        return "Object"
+    if kind == "tuple":
+        return "Tuple"
+    return str(kind)
+
+
+def _object_fields(cty_type: Any) -> dict[str, Any] | None:
+    """The attribute types of an object type, also inside a list/set/map of objects."""
+    while isinstance(cty_type, list):
+        if cty_type[0] == "object":
+            return dict(cty_type[1])
+        if cty_type[0] in ("list", "set", "map"):
+            cty_type = cty_type[1]
+            continue
+        return None
+    return None
+
+
+def _anchor(path: str) -> str:
+    return "nestedatt--" + path.replace(".", "--")
+
+
+def _attribute_line(
+    name: str, attribute: Mapping[str, Any], path: str, replaces: str | None
+) -> tuple[str, tuple[str, dict[str, Any]] | None]:
+    """One bullet for an attribute, and the nested object to describe below it, if any."""
+    flags = [type_label(attribute.get("type", "dynamic"))]
+    if attribute.get("sensitive"):
+        flags.append("Sensitive")
+    if attribute.get("deprecated"):
+        flags.append("Deprecated")
+    text = " ".join(str(attribute.get("description", "")).split())
+    nested = _object_fields(attribute.get("type"))
+    full = f"{path}.{name}" if path else name
+    if nested is not None:
+        text = (text + " " if text else "") + f"(see [below for nested schema](#{_anchor(full)}))"
+    if replaces:
+        text = (text + " " if text else "") + replaces
+    line = f"- `{name}` ({', '.join(flags)})" + (f" {text}" if text else "")
+    return line, ((full, nested) if nested is not None else None)
+
+
+def _block_sections(
+    block: Mapping[str, Any],
+    replacements: Mapping[str, str],
+    *,
+    required_title: str,
+    optional_title: str,
+    computed_title: str,
+    path: str = "",
+) -> list[str]:
+    """The Required / Optional / Read-Only sections of a block, then nested schemas."""
+    groups: dict[str, list[str]] = {"required": [], "optional": [], "computed": []}
+    nested_objects: list[tuple[str, dict[str, Any]]] = []
+    for name in sorted(block.get("attributes", {})):
+        attribute = block["attributes"][name]
+        if attribute.get("required"):
+            group = "required"
+        elif attribute.get("optional"):
+            group = "optional"
+        else:
+            group = "computed"
+        line, nested = _attribute_line(name, attribute, path, replacements.get(name))
+        groups[group].append(line)
+        if nested is not None:
+            nested_objects.append(nested)
+    for name in sorted(block.get("block_types", {})):
+        nested_block = block["block_types"][name]
+        full = f"{path}.{name}" if path else name
+        group = "required" if nested_block.get("min_items", 0) > 0 else "optional"
+        mode = nested_block.get("nesting_mode", "list").capitalize()
+        groups[group].append(
+            f"- `{name}` (Block {mode}) (see [below for nested schema](#{_anchor(full)}))"
+        )
+    lines: list[str] = []
+    for key, title in (
+        ("required", required_title),
+        ("optional", optional_title),
+        ("computed", computed_title),
+    ):
+        if groups[key]:
+            lines += [f"### {title}", "", *groups[key], ""]
+    for full, fields in nested_objects:
+        lines += [f'<a id="{_anchor(full)}"></a>', f"### Nested Schema for `{full}`", ""]
+        lines += ["Read-Only:", ""]
+        for name in sorted(fields):
+            lines.append(f"- `{name}` ({type_label(fields[name])})")
+        lines.append("")
+    for name in sorted(block.get("block_types", {})):
+        full = f"{path}.{name}" if path else name
+        lines += [f'<a id="{_anchor(full)}"></a>', f"### Nested Schema for `{full}`", ""]
+        lines += _block_sections(
+            block["block_types"][name]["block"],
+            {},
+            required_title="Required",
+            optional_title="Optional",
+            computed_title="Read-Only",
+            path=full,
+        )
+    return lines
+
+
+def _example(path: Path, fence: str) -> list[str]:
+    return ["```" + fence, path.read_text().rstrip("\n"), "```", ""]
+
+
+def _front_matter(title: str, description: str) -> list[str]:
+    summary = description.strip().splitlines()[0] if description.strip() else ""
+    return [
+        "---",
+        f'page_title: "{title}"',
+        'subcategory: ""',
+        "description: |-",
+        f"  {summary}",
+        "---",
+        "",
+    ]
+
+
+def render_page(
+    type_name: str,
+    kind: str,
+    schema: Mapping[str, Any],
+    examples: Path,
+    replacements: Mapping[str, str],
+) -> str:
+    """The markdown page of one resource ("Resource") or data source ("Data Source")."""
+    block = schema.get("block", {})
+    description = str(block.get("description", "")).strip()
+    folder = "resources" if kind == "Resource" else "data-sources"
+    example_name = "resource.tf" if kind == "Resource" else "data-source.tf"
+    lines = _front_matter(f"{type_name} {kind} - terraform-provider-{PROVIDER_NAME}", description)
+    lines += [f"# {type_name} ({kind})", ""]
+    if description:
+        lines += [description, ""]
+    example = examples / folder / type_name / example_name
+    if example.is_file():
+        lines += ["## Example Usage", "", *_example(example, "terraform")]
+    lines += ["## Argument Reference", ""]
+    arguments = _block_sections(
+        {"attributes": _only(block, computed=False), "block_types": block.get("block_types", {})},
+        replacements,
+        required_title="Required",
+        optional_title="Optional",
+        computed_title="Read-Only",
+    )
+    lines += arguments or ["This has no arguments.", ""]
+    computed = _only(block, computed=True)
+    if computed:
+        lines += ["## Attribute Reference", "", "In addition to the arguments above:", ""]
+        lines += _block_sections(
+            {"attributes": computed},
+            replacements,
+            required_title="Required",
+            optional_title="Optional",
+            computed_title="Read-Only",
+        )
+    import_script = examples / folder / type_name / "import.sh"
+    if kind == "Resource" and import_script.is_file():
+        lines += ["## Import", "", "Import is supported using the following syntax:", ""]
+        lines += _example(import_script, "shell")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _only(block: Mapping[str, Any], *, computed: bool) -> dict[str, Any]:
+    """Arguments (set in configuration) or attributes (computed only)."""
+    attributes = block.get("attributes", {})
+    return {
+        name: attribute
+        for name, attribute in attributes.items()
+        if computed == (not attribute.get("required") and not attribute.get("optional"))
+    }
+
+
+def render_index(schema: Mapping[str, Any], examples: Path) -> str:
+    """`docs/index.md`: the provider, its configuration and its resources and data sources."""
+    block = schema.get("provider", {}).get("block", {})
+    description = str(block.get("description", "")).strip()
+    lines = _front_matter(f"{PROVIDER_NAME} Provider", description)
+    lines += [f"# {PROVIDER_NAME} Provider", ""]
+    if description:
+        lines += [description, ""]
+    lines += [
+        "A shared IP is a `rackspace_ip_address` provisioned on the ports of two or more "
+        "servers plus one `rackspace_server_ip_association` per server. Each association "
+        "references the address's id, so `terraform destroy` deletes every association before "
+        "the address, the order the API requires.",
+        "",
+    ]
+    example = examples / "provider" / "provider.tf"
+    if example.is_file():
+        lines += ["## Example Usage", "", *_example(example, "terraform")]
+    lines += ["## Argument Reference", ""]
+    lines += _block_sections(
+        block,
+        {},
+        required_title="Required",
+        optional_title="Optional",
+        computed_title="Read-Only",
+    )
+    for title, key, folder in (
+        ("Resources", "resource_schemas", "resources"),
+        ("Data Sources", "data_source_schemas", "data-sources"),
+    ):
+        names = sorted(schema.get(key, {}))
+        if names:
+            lines += [f"## {title}", ""]
+            lines += [f"- [`{n}`]({folder}/{_page_name(n)}.md)" for n in names]
+            lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _page_name(type_name: str) -> str:
+    return type_name.removeprefix(PROVIDER_NAME + "_")
+
+
+def render_docs(
+    schema: Mapping[str, Any],
+    examples: Path,
+    replacements: Mapping[str, Mapping[str, str]],
+) -> dict[str, str]:
+    """Every docs page, keyed by its path relative to `docs/`."""
+    pages = {"index.md": render_index(schema, examples)}
+    for type_name, resource in sorted(schema.get("resource_schemas", {}).items()):
+        pages[f"resources/{_page_name(type_name)}.md"] = render_page(
+            type_name, "Resource", resource, examples, replacements.get(type_name, {})
+        )
+    for type_name, source in sorted(schema.get("data_source_schemas", {}).items()):
+        pages[f"data-sources/{_page_name(type_name)}.md"] = render_page(
+            type_name, "Data Source", source, examples, {}
+        )
+    return pages
+
+
+def generate(terraform: Path) -> dict[str, str]:
+    """Fetch the live schema and render every page."""
+    return render_docs(provider_schema(terraform), EXAMPLES, replacement_notes())
+
+
+# --------------------------------------------------------------------------- files
+
+
+def existing_pages(docs: Path) -> dict[str, str]:
+    """The generated pages currently in `docs` (index.md, resources/, data-sources/)."""
+    pages: dict[str, str] = {}
+    if (docs / "index.md").is_file():
+        pages["index.md"] = (docs / "index.md").read_text()
+    for folder in GENERATED_DIRS:
+        for page in sorted((docs / folder).glob("*.md")):
+            pages[f"{folder}/{page.name}"] = page.read_text()
+    return pages
+
+
+def stale_report(wanted: Mapping[str, str], present: Mapping[str, str]) -> list[str]:
+    """Human-readable differences between generated and committed pages (empty: up to date)."""
+    report: list[str] = []
+    for name in sorted(set(wanted) | set(present)):
+        if name not in present:
+            report.append(f"missing: docs/{name}")
+        elif name not in wanted:
+            report.append(f"not generated any more: docs/{name}")
+        elif wanted[name] != present[name]:
+            diff = difflib.unified_diff(
+                present[name].splitlines(),
+                wanted[name].splitlines(),
+                f"docs/{name} (committed)",
+                f"docs/{name} (generated)",
+                lineterm="",
+                n=1,
+            )
+            report.append("\n".join(diff))
+    return report
+
+
+def write_pages(docs: Path, pages: Mapping[str, str]) -> None:
+    """Replace the generated pages in `docs` with `pages`."""
+    for name in existing_pages(docs):
+        if name not in pages:
+            (docs / name).unlink()
+    for name, text in pages.items():
+        target = docs / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Regenerate docs/ (or, with --check, report whether it is stale)."""
+    parser = argparse.ArgumentParser(prog="gen_docs", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=DOCS, help="docs directory (default: docs/)")
+    parser.add_argument("--check", action="store_true", help="exit 1 when the docs are stale")
+    parser.add_argument("--terraform", help="Terraform executable (default: as the quick start)")
+    args = parser.parse_args(argv)
+    try:
+        terraform, _ = find_terraform(args.terraform)
+        pages = generate(terraform)
+    except QuickstartError as exc:
+        print(f"gen_docs: {exc}", file=sys.stderr)
+        return 1
+    if args.check:
+        report = stale_report(pages, existing_pages(args.out))
+        for entry in report:
+            print(entry, file=sys.stderr)
+        if report:
+            print("gen_docs: docs are stale; run scripts/gen_docs.py", file=sys.stderr)
+            return 1
+        print(f"gen_docs: {len(pages)} pages up to date")
+        return 0
+    write_pages(args.out, pages)
+    print(f"gen_docs: wrote {len(pages)} pages to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
