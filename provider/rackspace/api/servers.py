@@ -1,0 +1,68 @@
+"""Cloud Servers (Nova + Rackspace extension): servers and explicit IP associations."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from provider.rackspace.api.errors import ApiError
+
+if TYPE_CHECKING:
+    from provider.rackspace.api.client import RackspaceClient
+
+
+class ServersApi:
+    """Calls to the `cloudServersOpenStack` endpoint (its publicURL ends in `/v2/{tenant}`)."""
+
+    def __init__(self, client: RackspaceClient) -> None:
+        self._client = client
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        from provider.rackspace.api.client import SERVERS
+
+        return self._client.request(SERVERS, method, path, **kwargs).json()
+
+    def get_server(self, server_id: str) -> dict[str, Any]:
+        """One server; raises `NotFound` for an unknown server."""
+        data = self._call("GET", f"/servers/{server_id}")
+        if isinstance(data, dict) and isinstance(data.get("server"), dict):
+            return data["server"]
+        raise ApiError("unexpected response from the Servers API: no `server` object")
+
+    def list_ip_associations(self, server_id: str) -> list[dict[str, Any]]:
+        """IPs explicitly associated with the server, as `{id, address}` objects."""
+        data = self._call("GET", f"/servers/{server_id}/ip_associations")
+        if isinstance(data, dict) and isinstance(data.get("ip_associations"), list):
+            return [_assoc(a) for a in data["ip_associations"] if isinstance(a, dict)]
+        raise ApiError("unexpected response from the Servers API: no `ip_associations` list")
+
+    def get_ip_association(self, server_id: str, ip_id: str) -> dict[str, Any]:
+        """One association; raises `NotFound` when the server does not hold it."""
+        data = self._call("GET", f"/servers/{server_id}/ip_associations/{ip_id}")
+        if isinstance(data, dict) and isinstance(data.get("ip_association"), dict):
+            return _assoc(data["ip_association"])
+        raise ApiError("unexpected response from the Servers API: no `ip_association` object")
+
+    def associate(self, server_id: str, ip_id: str) -> dict[str, Any] | None:
+        """Explicitly associate the IP with the server (PUT; 200 and 201 both mean done)."""
+        data = self._call(
+            "PUT", f"/servers/{server_id}/ip_associations/{ip_id}", json_body={"ip_association": {}}
+        )
+        if isinstance(data, dict):
+            if isinstance(data.get("ip_association"), dict):
+                return _assoc(data["ip_association"])
+            # One published sample answers with the list instead of the single object.
+            for item in data.get("ip_associations") or []:
+                if isinstance(item, dict) and item.get("id") == ip_id:
+                    return _assoc(item)
+        return None
+
+    def disassociate(self, server_id: str, ip_id: str) -> None:
+        """Remove the explicit association (the IP stays provisioned on the server's port)."""
+        self._call("DELETE", f"/servers/{server_id}/ip_associations/{ip_id}")
+
+
+def _assoc(raw: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": str(raw.get("id") or ""),
+        "address": str(raw.get("address") or raw.get("ip_address") or ""),
+    }

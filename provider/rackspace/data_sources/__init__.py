@@ -1,0 +1,1 @@
+"""Data sources of the Rackspace provider (one module per data source type)."""

@@ -1,0 +1,48 @@
+"""Turning API errors into diagnostics a Terraform user can act on."""
+
+from __future__ import annotations
+
+from provider.plugin import ProviderError
+from provider.plugin.diagnostics import Path
+from provider.rackspace.api.errors import ApiError, Cancelled
+
+# What to do, by HTTP status (0: no response at all).
+_HINTS: dict[int, str] = {
+    0: "Check network access to the API endpoints and `auth_url`; raise `request_timeout` "
+    "or `max_retries` if the network is slow.",
+    400: "The API refused the request as invalid; check the arguments named above.",
+    401: "The credentials were refused; check `username` and `api_key` / `password` "
+    "(RACKSPACE_USERNAME, RACKSPACE_API_KEY / RACKSPACE_PASSWORD).",
+    403: "This account or role may not do this (the Cloud Networks `creator` role cannot "
+    "delete; RackConnect v3 accounts cannot use shared IPs).",
+    404: "Check that the id exists in this region and belongs to this account.",
+    409: "A quota was reached (shared IPs per network, IPs per port); remove unused shared "
+    "IPs or ask Rackspace to raise the quota.",
+    413: "The API rate limit was reached; try again later, or raise `max_retries` / "
+    "`request_timeout`.",
+    429: "The API rate limit was reached; try again later, or raise `max_retries` / "
+    "`request_timeout`.",
+}
+_SERVER_HINT = (
+    "The service failed; try again later. If it keeps failing, contact Rackspace support."
+)
+
+
+def hint_for(error: ApiError) -> str:
+    """What the user should do about `error`."""
+    if isinstance(error, Cancelled):
+        return "Terraform is stopping; the operation was abandoned before it completed."
+    if error.status >= 500:
+        return _SERVER_HINT
+    return _HINTS.get(error.status, "")
+
+
+def api_error(
+    summary: str, error: ApiError, *, hint: str | None = None, path: Path | None = None
+) -> ProviderError:
+    """A `ProviderError` whose detail holds the status, the API's own message and a hint."""
+    advice = hint if hint is not None else hint_for(error)
+    detail = error.describe()
+    if advice:
+        detail = f"{detail}\n\n{advice}"
+    return ProviderError(summary, detail, path=path)

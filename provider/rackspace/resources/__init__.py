@@ -1,0 +1,1 @@
+"""Managed resources of the Rackspace provider (one module per resource type)."""

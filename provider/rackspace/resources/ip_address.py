@@ -1,0 +1,384 @@
+"""`rackspace_ip_address`: a shared IP provisioned on two or more servers' ports."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from provider.plugin import (
+    Attribute,
+    Context,
+    ExactlyOneOf,
+    Number,
+    ProviderError,
+    RequiresReplace,
+    Resource,
+    Schema,
+    Set,
+    String,
+    Unknown,
+    UseStateForUnknown,
+    each,
+    one_of,
+    uuid,
+)
+from provider.rackspace.api.errors import (
+    AmbiguousOutcome,
+    ApiError,
+    BadRequest,
+    NotFound,
+    ServerError,
+)
+from provider.rackspace.diagnostics import api_error
+from provider.rackspace.validators import at_least, is_uuid, keep_spelling, same_ids
+
+TYPE_NAME = "rackspace_ip_address"
+
+
+def _computed(description: str) -> Attribute:
+    return Attribute(String, computed=True, description=description, plan=[UseStateForUnknown()])
+
+
+class IPAddress(Resource):
+    """A shared IP (Cloud Networks `ip_addresses`) provisioned on the given ports or servers."""
+
+    type_name: ClassVar[str] = TYPE_NAME
+    schema: ClassVar[Schema] = Schema(
+        description=(
+            "A shared IP address provisioned on two or more servers' ports. Each server also "
+            "needs a `rackspace_server_ip_association` before it can use the IP."
+        ),
+        attributes={
+            "id": _computed("The IP address id (a UUID, used in every API path)."),
+            "network_id": Attribute(
+                String,
+                required=True,
+                validate=[uuid()],
+                plan=[RequiresReplace()],
+                description=(
+                    "Network to draw the IP from: PublicNet "
+                    "`00000000-0000-0000-0000-000000000000` or an isolated network."
+                ),
+            ),
+            "version": Attribute(
+                Number,
+                optional=True,
+                computed=True,
+                default=4,
+                validate=[one_of(4, 6)],
+                plan=[RequiresReplace()],
+                description="IP version, 4 or 6. Default 4.",
+            ),
+            "port_ids": Attribute(
+                Set(String),
+                optional=True,
+                computed=True,
+                validate=[at_least(2, "port ids"), each(uuid())],
+                plan=[UseStateForUnknown()],
+                description=(
+                    "Ports that carry the IP (at least two; see the `rackspace_ports` data "
+                    "source). Updated in place. Computed when `server_ids` is used."
+                ),
+            ),
+            "server_ids": Attribute(
+                Set(String),
+                optional=True,
+                validate=[at_least(2, "server ids"), each(uuid())],
+                plan=[RequiresReplace()],
+                description=(
+                    "Servers whose ports on `network_id` carry the IP (at least two), instead "
+                    "of `port_ids`. Changing it replaces the IP."
+                ),
+            ),
+            "address": _computed("The IP address itself."),
+            "subnet_id": _computed("Subnet the address was drawn from."),
+            "tenant_id": _computed("Owning tenant (account number)."),
+            "type": _computed("`shared` for IPs made by this resource."),
+        },
+        validators=[ExactlyOneOf("port_ids", "server_ids")],
+    )
+
+    def create(self, planned: dict[str, Any], ctx: Context) -> dict[str, Any]:
+        """POST the IP; never retried once it may have reached the API."""
+        api = self.client.bound(ctx.cancelled).networks
+        server_ids = planned.get("server_ids")
+        port_ids = None if server_ids is not None else planned.get("port_ids")
+        version = int(planned.get("version") or 4)
+        try:
+            ip = api.create_ip_address(
+                network_id=planned["network_id"],
+                version=version,
+                port_ids=sorted(port_ids) if port_ids is not None else None,
+                device_ids=sorted(server_ids) if server_ids is not None else None,
+            )
+        except (AmbiguousOutcome, ServerError) as err:
+            raise self._maybe_created(planned, err, ctx) from None
+        except ApiError as err:
+            raise _create_error(planned, err) from None
+        ctx.log.info("created shared IP %s (%s)", ip.get("id"), ip.get("address"))
+        return _state(ip, planned)
+
+    def read(self, state: dict[str, Any], ctx: Context) -> dict[str, Any] | None:
+        """GET the IP; None (removed from state) when it is gone."""
+        client = self.client.bound(ctx.cancelled)
+        ip_id = state["id"]
+        try:
+            ip = client.networks.get_ip_address(ip_id)
+        except NotFound:
+            ctx.log.info("shared IP %s is gone; removing it from state", ip_id)
+            return None
+        except ApiError as err:
+            raise api_error(f"Failed to read shared IP {ip_id}", err) from None
+        server_ids = state.get("server_ids")
+        if server_ids is not None and not same_ids(ip["port_ids"], state.get("port_ids") or ()):
+            # The ports changed behind Terraform's back: report which servers hold it now, so a
+            # configuration by server sees the drift (and replaces the IP).
+            server_ids = _servers_of_ports(client, ip)
+        return _state(ip, state, server_ids=server_ids)
+
+    def update(
+        self, prior: dict[str, Any], planned: dict[str, Any], ctx: Context
+    ) -> dict[str, Any]:
+        """PUT the new `port_ids` (the only argument updated in place)."""
+        client = self.client.bound(ctx.cancelled)
+        ip_id = prior["id"]
+        port_ids = planned.get("port_ids")
+        try:
+            if (
+                port_ids is not Unknown
+                and port_ids is not None
+                and not same_ids(port_ids, prior.get("port_ids") or ())
+            ):
+                ip = client.networks.update_ip_address(ip_id, sorted(port_ids))
+            else:
+                ip = client.networks.get_ip_address(ip_id)
+        except BadRequest as err:
+            if _needs_disassociation(err):
+                removed = {p.lower() for p in prior.get("port_ids") or ()} - {
+                    p.lower() for p in port_ids or ()
+                }
+                servers = _associated_servers(client, ip_id, only_ports=removed)
+                raise ProviderError(
+                    f"Failed to update the ports of shared IP {ip_id}",
+                    f"{_still_associated(servers)} A port cannot be removed from the IP while "
+                    "its server is explicitly associated with it: remove the "
+                    "`rackspace_server_ip_association` for that server first (or in the same "
+                    f"apply, before this change).\n\n{err.describe()}",
+                    path=("port_ids",),
+                ) from None
+            raise api_error(
+                f"Failed to update the ports of shared IP {ip_id}", err, path=("port_ids",)
+            ) from None
+        except NotFound as err:
+            raise api_error(
+                f"Failed to update the ports of shared IP {ip_id}",
+                err,
+                hint="The IP or one of the ports does not exist; check `port_ids`.",
+                path=("port_ids",),
+            ) from None
+        except ApiError as err:
+            raise api_error(f"Failed to update the ports of shared IP {ip_id}", err) from None
+        return _state(ip, planned)
+
+    def delete(self, state: dict[str, Any], ctx: Context) -> None:
+        """DELETE the IP; a missing IP is success."""
+        client = self.client.bound(ctx.cancelled)
+        ip_id = state["id"]
+        try:
+            client.networks.delete_ip_address(ip_id)
+        except NotFound:
+            return
+        except BadRequest as err:
+            if not _needs_disassociation(err):
+                raise api_error(f"Failed to delete shared IP {ip_id}", err) from None
+            servers = _associated_servers(client, ip_id)
+            raise ProviderError(
+                f"Failed to delete shared IP {ip_id}",
+                f"{_still_associated(servers)} The API refuses to de-allocate an IP while any "
+                "server is explicitly associated with it. Remove the "
+                "`rackspace_server_ip_association` resources of those servers first (or "
+                "disassociate them), then run this again.\n\n" + err.describe(),
+            ) from None
+        except ApiError as err:
+            raise api_error(f"Failed to delete shared IP {ip_id}", err) from None
+
+    def import_state(self, import_id: str, ctx: Context) -> dict[str, Any]:
+        """Import by IP address id; `read` fills in the rest."""
+        import_id = import_id.strip()
+        problem = is_uuid(import_id)
+        if problem:
+            raise ProviderError(
+                "Invalid import id",
+                f"Import a {TYPE_NAME} by its IP address id, which {problem}.",
+            )
+        return {name: None for name in self.schema.attributes} | {"id": import_id}
+
+    def _maybe_created(self, planned: dict[str, Any], err: ApiError, ctx: Context) -> ProviderError:
+        """The POST may have allocated an IP: find candidates instead of guessing."""
+        client = self.client.bound(ctx.cancelled)
+        try:
+            candidates = _matching_ips(client, planned)
+        except ApiError as lookup_err:
+            ctx.log.warning(
+                "could not look for IPs the failed create may have made: %s", lookup_err
+            )
+            candidates = None
+        if not candidates:
+            if isinstance(err, AmbiguousOutcome) and candidates is None:
+                return api_error(
+                    "Creating the shared IP may or may not have succeeded",
+                    err,
+                    hint="The provider did not retry, to avoid allocating a second IP, and could "
+                    "not check. Look for a new shared IP on the network (data source "
+                    "`rackspace_ip_addresses`) and import it, or run apply again if there is none.",
+                )
+            if isinstance(err, AmbiguousOutcome):
+                return api_error(
+                    "Failed to create shared IP",
+                    err,
+                    hint="No shared IP matching this configuration exists, so none was created; "
+                    "run apply again.",
+                )
+            return _create_error(planned, err)
+        listing = ", ".join(f"{ip['id']} ({ip['address'] or 'no address'})" for ip in candidates)
+        first = candidates[0]["id"]
+        return ProviderError(
+            "Creating the shared IP may have succeeded",
+            f"The API gave no clear answer to the create request ({err.describe()}). The "
+            "provider did not retry it, because a retry could allocate a second IP.\n\n"
+            f"Shared IPs on network {planned['network_id']} that match this configuration: "
+            f"{listing}. If one of them was made by this run, import it instead of creating "
+            f"another:\n\n  terraform import {TYPE_NAME}.<name> {first}\n\n(or an `import` "
+            "block on Terraform 1.5 and later), then run apply again.",
+        )
+
+
+def _state(
+    ip: dict[str, Any], like: dict[str, Any], *, server_ids: Any = Ellipsis
+) -> dict[str, Any]:
+    """A full state from an API object, keeping the id spellings of `like` (plan or state)."""
+    prior_ports = like.get("port_ids")
+    prior_ports = prior_ports if prior_ports not in (None, Unknown) else ()
+    network_id = ip.get("network_id") or like.get("network_id") or ""
+    if isinstance(like.get("network_id"), str) and like["network_id"].lower() == network_id.lower():
+        network_id = like["network_id"]
+    if server_ids is Ellipsis:
+        server_ids = like.get("server_ids")
+    if server_ids is not None and server_ids is not Unknown:
+        server_ids = frozenset(keep_spelling(like.get("server_ids") or (), server_ids))
+    else:
+        server_ids = None
+    return {
+        "id": ip["id"],
+        "network_id": network_id,
+        "version": ip.get("version") if ip.get("version") is not None else like.get("version"),
+        "port_ids": frozenset(keep_spelling(prior_ports, ip.get("port_ids") or [])),
+        "server_ids": server_ids,
+        "address": ip.get("address") or "",
+        "subnet_id": ip.get("subnet_id") or "",
+        "tenant_id": str(ip.get("tenant_id") or ""),
+        "type": ip.get("type") or "",
+    }
+
+
+def _create_error(planned: dict[str, Any], err: ApiError) -> ProviderError:
+    by = "server_ids" if planned.get("server_ids") is not None else "port_ids"
+    text = f"{err.code} {err.message}".lower()
+    summary = "Failed to create shared IP"
+    if err.status == 404 and "network" in text and "port" not in text and "device" not in text:
+        return api_error(
+            summary,
+            err,
+            hint="`network_id` names no network of this account.",
+            path=("network_id",),
+        )
+    if err.status == 404:
+        what = "servers" if by == "server_ids" else "ports"
+        return api_error(
+            summary,
+            err,
+            hint=f"Some of the {what} in `{by}` were not found on network "
+            f"{planned.get('network_id')} in this account (the `rackspace_ports` data source "
+            "lists the ports of a server).",
+            path=(by,),
+        )
+    if err.status == 400 and "segment" in text:
+        return api_error(
+            summary,
+            err,
+            hint="On PublicNet every server must be in the same public IP zone "
+            "(`RAX-PUBLIC-IP-ZONE-ID:publicIPZoneId`); pick servers from one zone.",
+            path=(by,),
+        )
+    if err.status == 400 and ("network" in text and "port" in text):
+        return api_error(
+            summary, err, hint=f"Every port in `{by}` must be on `network_id`.", path=(by,)
+        )
+    return api_error(summary, err)
+
+
+def _needs_disassociation(err: ApiError) -> bool:
+    text = f"{err.code} {err.message}".lower()
+    return "requiresdisassociation" in text or "requires disassociation" in text
+
+
+def _still_associated(servers: list[str] | None) -> str:
+    if servers is None:
+        return "Some servers are still explicitly associated with the IP."
+    if not servers:
+        return "The API reports that a server is still explicitly associated with the IP."
+    names = ", ".join(servers)
+    return f"Still explicitly associated with server{'s' if len(servers) > 1 else ''} {names}."
+
+
+def _servers_of_ports(client: Any, ip: dict[str, Any]) -> frozenset[str]:
+    wanted = {p.lower() for p in ip["port_ids"]}
+    ports = client.networks.list_ports(network_id=ip.get("network_id") or None)
+    return frozenset(
+        str(p["device_id"])
+        for p in ports
+        if str(p.get("id", "")).lower() in wanted and p.get("device_id")
+    )
+
+
+def _associated_servers(
+    client: Any, ip_id: str, only_ports: set[str] | None = None
+) -> list[str] | None:
+    """Servers that still hold an explicit association with the IP; None if unknown."""
+    try:
+        ip = client.networks.get_ip_address(ip_id)
+        if only_ports is not None:
+            ip = {**ip, "port_ids": [p for p in ip["port_ids"] if p.lower() in only_ports]}
+        servers = sorted(_servers_of_ports(client, ip))
+        held = []
+        for server_id in servers:
+            try:
+                associations = client.servers.list_ip_associations(server_id)
+            except NotFound:
+                continue
+            if any(a["id"].lower() == ip_id.lower() for a in associations):
+                held.append(server_id)
+        return held
+    except ApiError:
+        return None
+
+
+def _matching_ips(client: Any, planned: dict[str, Any]) -> list[dict[str, Any]]:
+    """Shared IPs on the planned network carried by exactly the planned ports or servers."""
+    network_id = planned["network_id"]
+    ips = [
+        ip
+        for ip in client.networks.list_ip_addresses(network_id=network_id)
+        if ip.get("type") in ("shared", None, "")
+        and str(ip.get("network_id", network_id)).lower() == network_id.lower()
+    ]
+    server_ids = planned.get("server_ids")
+    if server_ids is None:
+        wanted = planned.get("port_ids") or ()
+        return [ip for ip in ips if same_ids(ip["port_ids"], wanted)]
+    ports = client.networks.list_ports(network_id=network_id)
+    device_of = {str(p.get("id", "")).lower(): str(p.get("device_id") or "") for p in ports}
+    return [
+        ip
+        for ip in ips
+        if same_ids({device_of.get(p.lower(), "") for p in ip["port_ids"]}, server_ids)
+    ]
