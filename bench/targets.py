@@ -1,0 +1,78 @@
+"""The issue's targets, evaluated against one run's results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.stats import ratio
+
+
+def _median(results: dict[str, Any], *keys: str) -> float | None:
+    node: Any = results
+    for key in keys:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node.get("median") if isinstance(node, dict) else None
+
+
+_COMPARE = {
+    "max": lambda measured, limit: measured <= limit,
+    "min": lambda measured, limit: measured >= limit,
+    "under": lambda measured, limit: measured < limit,
+}
+
+
+def evaluate(results: dict[str, Any], largest_n: int) -> list[dict[str, Any]]:
+    """One row per target: what was measured, the limit, and whether it was met."""
+    n = str(largest_n)
+    rows: list[dict[str, Any]] = []
+
+    def add(name: str, measured: float | None, limit: float, kind: str, unit: str = "x") -> None:
+        met = None if measured is None else _COMPARE[kind](measured, limit)
+        rows.append(
+            {
+                "target": name,
+                "measured": None if measured is None else round(measured, 3),
+                "limit": limit,
+                "kind": kind,
+                "unit": unit,
+                "met": met,
+            }
+        )
+
+    add(
+        "Handshake median, ours / tf==1.2.0",
+        ratio(_median(results, "handshake", "ours"), _median(results, "handshake", "tf")),
+        0.8,
+        "max",
+    )
+    for op in ("plan", "apply"):
+        add(
+            f"{op} at N={n}, ours / Go null_resource",
+            ratio(
+                _median(results, "scaling", "ours", op, n),
+                _median(results, "scaling", "go-null", op, n),
+            ),
+            1.5,
+            "max",
+        )
+    latency = results.get("latency", {}).get("by_parallelism", {})
+    p10 = latency.get("10", {})
+    p1 = latency.get("1", {})
+    add("Latency apply at -parallelism=10 / ideal", p10.get("ratio_to_ideal"), 1.3, "max")
+    add(
+        "Latency apply, parallelism 1 / parallelism 10",
+        ratio(p1.get("median"), p10.get("median")),
+        7.0,
+        "min",
+    )
+    mem = results.get("memory", {}).get("ours", {}).get(n)
+    add(
+        f"Peak provider memory at N={n} (apply/plan/destroy)",
+        max(mem.values()) if mem else None,
+        100.0,
+        "under",
+        unit=" MB",
+    )
+    return rows
