@@ -1,0 +1,50 @@
+"""Error bodies of the three API families are parsed; anything else falls back to raw text."""
+
+from __future__ import annotations
+
+import json
+
+from provider.rackspace.api.errors import (
+    BadRequest,
+    NotFound,
+    RateLimited,
+    ServerError,
+    Unauthorized,
+    error_for_status,
+    parse_error_body,
+)
+
+
+def test_neutron_error():
+    body = json.dumps({"NeutronError": {"type": "PortRequiresDisassociation",
+                                        "message": "Port requires disassociation", "detail": ""}})
+    err = error_for_status(400, body, {"x-openstack-request-id": "req-1"}, method="DELETE",
+                           url="http://h/v2.0/ip_addresses/x")
+    assert isinstance(err, BadRequest)
+    assert (err.status, err.code, err.message, err.request_id) == (
+        400, "PortRequiresDisassociation", "Port requires disassociation", "req-1")
+    assert "HTTP 400" in err.describe() and "req-1" in err.describe()
+
+
+def test_nova_fault_and_identity_fault():
+    err = error_for_status(404, json.dumps({"itemNotFound": {"code": 404, "message": "Gone"}}))
+    assert isinstance(err, NotFound) and (err.code, err.message) == ("itemNotFound", "Gone")
+    err = error_for_status(401, json.dumps({"unauthorized": {"code": 401, "message":
+                           "Unable to authenticate user with credentials provided."}}))
+    assert isinstance(err, Unauthorized) and err.message.startswith("Unable to authenticate")
+
+
+def test_over_limit_carries_retry_at():
+    body = {"overLimit": {"code": 413, "message": "OverLimit Retry...", "details": "Error",
+                          "retryAt": "2030-01-01T00:00:00Z"}}
+    parsed = parse_error_body(json.dumps(body))
+    assert parsed.retry_at == "2030-01-01T00:00:00Z" and parsed.code == "overLimit"
+    assert isinstance(error_for_status(413, json.dumps(body)), RateLimited)
+    assert isinstance(error_for_status(429, b""), RateLimited)
+
+
+def test_raw_text_fallback_is_shortened():
+    err = error_for_status(502, "<html><body>" + "Bad gateway " * 100 + "</body></html>")
+    assert isinstance(err, ServerError)
+    assert err.message.startswith("<html><body>Bad gateway") and len(err.message) < 320
+    assert error_for_status(500, b"").message == "Internal Server Error"

@@ -1,0 +1,185 @@
+"""Transport: retries with backoff, Retry-After / retryAt, non-idempotent POST, cancellation."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from urllib3.exceptions import NewConnectionError
+
+from provider.rackspace.api.errors import (
+    AmbiguousOutcome,
+    Cancelled,
+    ConnectionFailed,
+    RateLimited,
+    ServerError,
+)
+from provider.rackspace.api.transport import Transport
+
+from .fakes import ScriptedServer
+
+
+def sequence(*replies):
+    """A handler answering with `replies` in turn, then repeating the last one."""
+    state = {"i": 0}
+
+    def handler(_rec):
+        i = min(state["i"], len(replies) - 1)
+        state["i"] += 1
+        reply = replies[i]
+        if callable(reply):
+            return reply()
+        return reply
+
+    return handler
+
+
+OK = (200, {}, {"ok": True})
+
+
+def transport(**kw) -> Transport:
+    kw.setdefault("timeout", 5)
+    kw.setdefault("max_retries", 3)
+    kw.setdefault("backoff_base", 0.01)
+    return Transport(**kw)
+
+
+def test_retry_after_header_is_honoured():
+    with ScriptedServer(sequence((413, {"Retry-After": "0.3"}, {"overLimit": {"code": 413,
+                        "message": "OverLimit Retry..."}}), OK)) as srv:
+        started = time.monotonic()
+        resp = transport().request("GET", srv.url + "/x")
+        assert resp.json() == {"ok": True}
+        assert time.monotonic() - started >= 0.3
+        assert len(srv.requests) == 2
+
+
+def test_retry_at_in_body_is_honoured():
+    def over_limit():
+        at = (datetime.now(UTC) + timedelta(seconds=0.6)).isoformat().replace("+00:00", "Z")
+        return (413, {}, {"overLimit": {"code": 413, "message": "slow down", "retryAt": at}})
+
+    with ScriptedServer(sequence(over_limit, OK)) as srv:
+        started = time.monotonic()
+        transport().request("GET", srv.url + "/x")
+        assert time.monotonic() - started >= 0.4
+        assert len(srv.requests) == 2
+
+
+def test_server_errors_retried_up_to_max_retries():
+    with ScriptedServer(sequence((500, {}, "boom"))) as srv:
+        with pytest.raises(ServerError) as exc:
+            transport(max_retries=2).request("GET", srv.url + "/x")
+        assert len(srv.requests) == 3
+        assert exc.value.status == 500 and "boom" in exc.value.describe()
+
+
+@pytest.mark.parametrize("status", [500, 502])
+def test_post_not_retried_after_it_may_have_been_applied(status):
+    with ScriptedServer(sequence((status, {}, "maybe"), OK)) as srv:
+        with pytest.raises(ServerError):
+            transport().request("POST", srv.url + "/ip_addresses", json_body={})
+        assert len(srv.requests) == 1
+
+
+@pytest.mark.parametrize("status", [413, 429, 503])
+def test_post_retried_when_the_api_says_it_did_nothing(status):
+    with ScriptedServer(sequence((status, {"Retry-After": "0"}, "later"), OK)) as srv:
+        transport().request("POST", srv.url + "/ip_addresses", json_body={"a": 1})
+        assert len(srv.requests) == 2
+        assert srv.requests[1].body == {"a": 1}
+
+
+def test_post_read_timeout_is_ambiguous_and_not_retried():
+    def slow():
+        time.sleep(1.0)
+        return OK
+
+    with ScriptedServer(sequence(slow)) as srv:
+        with pytest.raises(AmbiguousOutcome):
+            transport(timeout=0.3).request("POST", srv.url + "/ip_addresses", json_body={})
+        assert len(srv.requests) == 1
+
+
+def test_get_read_timeout_is_retried():
+    def slow():
+        time.sleep(0.6)
+        return OK
+
+    with ScriptedServer(sequence(slow, OK)) as srv:
+        transport(timeout=0.3).request("GET", srv.url + "/x")
+        assert len(srv.requests) == 2
+
+
+class RefusingPool:
+    """A pool whose first `refusals` requests fail to connect."""
+
+    def __init__(self, refusals: int) -> None:
+        self.refusals = refusals
+        self.calls = 0
+
+    def request(self, method, url, **kw):
+        self.calls += 1
+        if self.calls <= self.refusals:
+            raise NewConnectionError(None, "Connection refused")  # type: ignore[arg-type]
+
+        class R:
+            status = 201
+            headers = {}
+            data = b'{"ip_address": {}}'
+
+        return R()
+
+    def clear(self):
+        pass
+
+
+def test_connection_refused_is_retried_even_for_post():
+    pool = RefusingPool(2)
+    resp = transport(pool=pool).request("POST", "http://127.0.0.1:9/ip_addresses", json_body={})
+    assert resp.status == 201 and pool.calls == 3
+
+
+def test_connection_refused_gives_up_after_max_retries():
+    pool = RefusingPool(100)
+    with pytest.raises(ConnectionFailed) as exc:
+        transport(pool=pool, max_retries=2).request("GET", "http://127.0.0.1:9/x")
+    assert pool.calls == 3 and "could not connect" in exc.value.message
+
+
+def test_real_connection_refused():
+    with pytest.raises(ConnectionFailed):
+        transport(max_retries=1).request("GET", "http://127.0.0.1:9/x")
+
+
+def test_cancel_during_retry_wait_returns_promptly():
+    cancel = threading.Event()
+    with ScriptedServer(sequence((413, {"Retry-After": "4"}, "wait"), OK)) as srv:
+        threading.Timer(0.2, cancel.set).start()
+        started = time.monotonic()
+        with pytest.raises(Cancelled):
+            transport(cancelled=cancel).request("GET", srv.url + "/x")
+        assert time.monotonic() - started < 2
+        assert len(srv.requests) == 1
+
+
+def test_retry_after_longer_than_request_timeout_gives_up():
+    with ScriptedServer(sequence((413, {"Retry-After": "120"}, "wait"), OK)) as srv:
+        started = time.monotonic()
+        with pytest.raises(RateLimited) as exc:
+            transport(timeout=2).request("GET", srv.url + "/x")
+        assert time.monotonic() - started < 1
+        assert "120" in exc.value.message and exc.value.retry_after == 120
+
+
+def test_json_and_headers_sent():
+    with ScriptedServer(sequence(OK)) as srv:
+        transport().request("PUT", srv.url + "/x", headers={"X-Auth-Token": "t"},
+                            json_body={"k": [1]})
+        rec = srv.requests[0]
+        assert rec.body == {"k": [1]}
+        assert rec.headers["content-type"] == "application/json"
+        assert rec.headers["x-auth-token"] == "t"
+        assert rec.headers["accept"] == "application/json"
