@@ -31,6 +31,14 @@ Reply = tuple[int, dict[str, str], Any]  # status, headers, body (dict -> JSON, 
 Handler = Callable[[Recorded], Reply]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that timed out on purpose leaves a broken pipe behind; that is expected.
+        pass
+
+
 class ScriptedServer:
     """An HTTP server on 127.0.0.1 whose answers come from a Python function."""
 
@@ -75,7 +83,7 @@ class ScriptedServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd = _QuietServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self._thread = threading.Thread(
@@ -163,8 +171,14 @@ class FakeCloud:
     def add_server(self, server_id: str, network_id: str = PUBLICNET) -> str:
         self.servers.add(server_id)
         port_id = new_id()
-        self.ports[port_id] = {"id": port_id, "device_id": server_id, "network_id": network_id,
-                               "name": "", "mac_address": "", "fixed_ips": []}
+        self.ports[port_id] = {
+            "id": port_id,
+            "device_id": server_id,
+            "network_id": network_id,
+            "name": "",
+            "mac_address": "",
+            "fixed_ips": [],
+        }
         return port_id
 
     # NetworksApi surface
@@ -172,7 +186,8 @@ class FakeCloud:
     def list_ports(self, *, device_id=None, network_id=None, ids=None) -> list[dict]:
         self.calls.append(("list_ports", device_id or "", network_id or ""))
         return [
-            dict(p) for p in self.ports.values()
+            dict(p)
+            for p in self.ports.values()
             if (device_id is None or p["device_id"] == device_id)
             and (network_id is None or p["network_id"] == network_id)
         ]
@@ -196,18 +211,34 @@ class FakeCloud:
     def create_ip_address(self, *, network_id, version, port_ids=None, device_ids=None) -> dict:
         self.calls.append(("create_ip_address", network_id))
         if device_ids is not None:
-            port_ids = [p["id"] for p in self.ports.values()
-                        if p["device_id"] in device_ids and p["network_id"] == network_id]
+            port_ids = [
+                p["id"]
+                for p in self.ports.values()
+                if p["device_id"] in device_ids and p["network_id"] == network_id
+            ]
             if len(port_ids) != len(device_ids):
-                raise NotFound("Not all ports or devices from request could be found",
-                               status=404, code="NotAllPortOrDeviceFound")
+                raise NotFound(
+                    "Not all ports or devices from request could be found",
+                    status=404,
+                    code="NotAllPortOrDeviceFound",
+                )
         if any(p not in self.ports for p in port_ids):
-            raise NotFound("Not all ports or devices from request could be found",
-                           status=404, code="NotAllPortOrDeviceFound")
+            raise NotFound(
+                "Not all ports or devices from request could be found",
+                status=404,
+                code="NotAllPortOrDeviceFound",
+            )
         ip_id = new_id()
-        ip = {"id": ip_id, "network_id": network_id, "address": f"203.0.113.{len(self.ips) + 50}",
-              "port_ids": list(port_ids), "subnet_id": "s-1", "tenant_id": "123456",
-              "version": version, "type": "shared"}
+        ip = {
+            "id": ip_id,
+            "network_id": network_id,
+            "address": f"203.0.113.{len(self.ips) + 50}",
+            "port_ids": list(port_ids),
+            "subnet_id": "s-1",
+            "tenant_id": "123456",
+            "version": version,
+            "type": "shared",
+        }
         if self.create_outcome == "ambiguous-none":
             raise AmbiguousOutcome("no answer", method="POST", url="/ip_addresses")
         self.ips[ip_id] = ip
@@ -221,8 +252,11 @@ class FakeCloud:
         removed = set(ip["port_ids"]) - set(port_ids)
         for port in removed:
             if (self.ports[port]["device_id"], ip_id) in self.associated:
-                raise BadRequest("Port requires disassociation before IP can be deleted",
-                                 status=400, code="PortRequiresDisassociation")
+                raise BadRequest(
+                    "Port requires disassociation before IP can be deleted",
+                    status=400,
+                    code="PortRequiresDisassociation",
+                )
         self.ips[ip_id]["port_ids"] = list(port_ids)
         return self.get_ip_address(ip_id)
 
@@ -230,8 +264,11 @@ class FakeCloud:
         self.calls.append(("delete_ip_address", ip_id))
         self.get_ip_address(ip_id)
         if any(ip == ip_id for _, ip in self.associated):
-            raise BadRequest("Port requires disassociation before IP can be deleted",
-                             status=400, code="PortRequiresDisassociation")
+            raise BadRequest(
+                "Port requires disassociation before IP can be deleted",
+                status=400,
+                code="PortRequiresDisassociation",
+            )
         del self.ips[ip_id]
 
     # ServersApi surface
@@ -240,8 +277,11 @@ class FakeCloud:
         self.calls.append(("list_ip_associations", server_id))
         if server_id not in self.servers:
             raise NotFound("Instance could not be found", status=404, code="itemNotFound")
-        return [{"id": ip, "address": self.ips[ip]["address"]}
-                for s, ip in sorted(self.associated) if s == server_id and ip in self.ips]
+        return [
+            {"id": ip, "address": self.ips[ip]["address"]}
+            for s, ip in sorted(self.associated)
+            if s == server_id and ip in self.ips
+        ]
 
     def associate(self, server_id: str, ip_id: str) -> dict:
         self.calls.append(("associate", server_id, ip_id))

@@ -7,9 +7,18 @@ import pytest
 from provider.plugin import ProviderError, Unknown
 from provider.rackspace.config import DEFAULT_AUTH_URL, check, resolve
 
-BASE = {"username": None, "api_key": None, "password": None, "tenant_id": None, "region": None,
-        "auth_url": None, "insecure": None, "cacert_file": None, "max_retries": None,
-        "request_timeout": None}
+BASE = {
+    "username": None,
+    "api_key": None,
+    "password": None,
+    "tenant_id": None,
+    "region": None,
+    "auth_url": None,
+    "insecure": None,
+    "cacert_file": None,
+    "max_retries": None,
+    "request_timeout": None,
+}
 
 
 def cfg(**kw):
@@ -25,9 +34,14 @@ def test_arguments_and_defaults():
 
 
 def test_env_fallbacks_in_order():
-    env = {"RACKSPACE_USERNAME": "ru", "OS_USERNAME": "ou", "OS_PASSWORD": "op",
-           "OS_REGION_NAME": "ord", "RACKSPACE_TENANT_ID": "42",
-           "RACKSPACE_AUTH_URL": "http://127.0.0.1:1/v2.0"}
+    env = {
+        "RACKSPACE_USERNAME": "ru",
+        "OS_USERNAME": "ou",
+        "OS_PASSWORD": "op",
+        "OS_REGION_NAME": "ord",
+        "RACKSPACE_TENANT_ID": "42",
+        "RACKSPACE_AUTH_URL": "http://127.0.0.1:1/v2.0",
+    }
     s = resolve(cfg(), env=env)
     assert (s.username, s.password, s.region, s.tenant_id) == ("ru", "op", "ord", "42")
     assert s.auth_url == "http://127.0.0.1:1/v2.0"
@@ -64,16 +78,29 @@ def test_missing_everything_names_arguments_and_env_vars():
 def test_both_credentials_is_an_error():
     problems = check(cfg(username="u", region="DFW", api_key="k", password="p"), env={})
     assert [p.path for p in problems] == [("password",)]
-    problems = check(cfg(), env={"RACKSPACE_USERNAME": "u", "RACKSPACE_REGION": "DFW",
-                                 "RACKSPACE_API_KEY": "k", "RACKSPACE_PASSWORD": "p"})
+    problems = check(
+        cfg(),
+        env={
+            "RACKSPACE_USERNAME": "u",
+            "RACKSPACE_REGION": "DFW",
+            "RACKSPACE_API_KEY": "k",
+            "RACKSPACE_PASSWORD": "p",
+        },
+    )
     assert [p.path for p in problems] == [("api_key",)]
     assert "RACKSPACE_PASSWORD" in problems[0].detail
 
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("max_retries", -1), ("max_retries", 1.5), ("request_timeout", 0),
-     ("auth_url", "ftp://x"), ("cacert_file", "/nonexistent/ca.pem"), ("region", Unknown)],
+    [
+        ("max_retries", -1),
+        ("max_retries", 1.5),
+        ("request_timeout", 0),
+        ("auth_url", "ftp://x"),
+        ("cacert_file", "/nonexistent/ca.pem"),
+        ("region", Unknown),
+    ],
 )
 def test_bad_values_point_at_the_argument(name, value):
     problems = check(cfg(**{"username": "u", "api_key": "k", "region": "DFW", name: value}), env={})

@@ -16,27 +16,58 @@ from provider.rackspace.api.errors import (
 
 
 def test_neutron_error():
-    body = json.dumps({"NeutronError": {"type": "PortRequiresDisassociation",
-                                        "message": "Port requires disassociation", "detail": ""}})
-    err = error_for_status(400, body, {"x-openstack-request-id": "req-1"}, method="DELETE",
-                           url="http://h/v2.0/ip_addresses/x")
+    body = json.dumps(
+        {
+            "NeutronError": {
+                "type": "PortRequiresDisassociation",
+                "message": "Port requires disassociation",
+                "detail": "",
+            }
+        }
+    )
+    err = error_for_status(
+        400,
+        body,
+        {"x-openstack-request-id": "req-1"},
+        method="DELETE",
+        url="http://h/v2.0/ip_addresses/x",
+    )
     assert isinstance(err, BadRequest)
     assert (err.status, err.code, err.message, err.request_id) == (
-        400, "PortRequiresDisassociation", "Port requires disassociation", "req-1")
+        400,
+        "PortRequiresDisassociation",
+        "Port requires disassociation",
+        "req-1",
+    )
     assert "HTTP 400" in err.describe() and "req-1" in err.describe()
 
 
 def test_nova_fault_and_identity_fault():
     err = error_for_status(404, json.dumps({"itemNotFound": {"code": 404, "message": "Gone"}}))
     assert isinstance(err, NotFound) and (err.code, err.message) == ("itemNotFound", "Gone")
-    err = error_for_status(401, json.dumps({"unauthorized": {"code": 401, "message":
-                           "Unable to authenticate user with credentials provided."}}))
+    err = error_for_status(
+        401,
+        json.dumps(
+            {
+                "unauthorized": {
+                    "code": 401,
+                    "message": "Unable to authenticate user with credentials provided.",
+                }
+            }
+        ),
+    )
     assert isinstance(err, Unauthorized) and err.message.startswith("Unable to authenticate")
 
 
 def test_over_limit_carries_retry_at():
-    body = {"overLimit": {"code": 413, "message": "OverLimit Retry...", "details": "Error",
-                          "retryAt": "2030-01-01T00:00:00Z"}}
+    body = {
+        "overLimit": {
+            "code": 413,
+            "message": "OverLimit Retry...",
+            "details": "Error",
+            "retryAt": "2030-01-01T00:00:00Z",
+        }
+    }
     parsed = parse_error_body(json.dumps(body))
     assert parsed.retry_at == "2030-01-01T00:00:00Z" and parsed.code == "overLimit"
     assert isinstance(error_for_status(413, json.dumps(body)), RateLimited)

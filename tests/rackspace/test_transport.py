@@ -47,8 +47,16 @@ def transport(**kw) -> Transport:
 
 
 def test_retry_after_header_is_honoured():
-    with ScriptedServer(sequence((413, {"Retry-After": "0.3"}, {"overLimit": {"code": 413,
-                        "message": "OverLimit Retry..."}}), OK)) as srv:
+    with ScriptedServer(
+        sequence(
+            (
+                413,
+                {"Retry-After": "0.3"},
+                {"overLimit": {"code": 413, "message": "OverLimit Retry..."}},
+            ),
+            OK,
+        )
+    ) as srv:
         started = time.monotonic()
         resp = transport().request("GET", srv.url + "/x")
         assert resp.json() == {"ok": True}
@@ -176,8 +184,9 @@ def test_retry_after_longer_than_request_timeout_gives_up():
 
 def test_json_and_headers_sent():
     with ScriptedServer(sequence(OK)) as srv:
-        transport().request("PUT", srv.url + "/x", headers={"X-Auth-Token": "t"},
-                            json_body={"k": [1]})
+        transport().request(
+            "PUT", srv.url + "/x", headers={"X-Auth-Token": "t"}, json_body={"k": [1]}
+        )
         rec = srv.requests[0]
         assert rec.body == {"k": [1]}
         assert rec.headers["content-type"] == "application/json"
