@@ -1,0 +1,7 @@
+"""``python -m sandbox`` runs the ``rackspace-sandbox`` command line."""
+
+import sys
+
+from sandbox.cli import main
+
+sys.exit(main())

@@ -1,0 +1,206 @@
+"""The Flask application: request gate (faults, auth, rate limits), error rendering, wiring.
+
+Why Flask on werkzeug: Flask is the best-known small WSGI framework, its routing and error
+handlers keep each emulated operation a short function, and werkzeug's threaded server exposes
+the raw client socket (``environ["werkzeug.socket"]``), which the fault injector needs to
+drop a connection without answering. Heavier servers (gunicorn, waitress) hide the socket.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, Response, current_app, g, request
+from werkzeug.exceptions import HTTPException
+
+from sandbox import auth, inventory
+from sandbox.errors import ApiError, Service, error_body
+from sandbox.requestlog import DROP_KEY, FAULT_KEY, TENANT_KEY, RecordingMiddleware, RequestLog
+from sandbox.seed import Seed
+from sandbox.store import Store
+from sandbox.traffic import TrafficControl
+
+log = logging.getLogger("sandbox")
+
+#: Largest request body accepted; bigger ones get 413 without ``Retry-After``.
+MAX_BODY_BYTES = 1024 * 1024
+
+
+@dataclass
+class Runtime:
+    """Everything the request handlers share."""
+
+    store: Store
+    seed: Seed
+    traffic: TrafficControl = field(default_factory=TrafficControl)
+    requests: RequestLog = field(default_factory=RequestLog)
+    started: float = field(default_factory=time.time)
+
+
+def runtime() -> Runtime:
+    """The :class:`Runtime` of the current application."""
+    return current_app.extensions["sandbox"]
+
+
+def caller() -> auth.Caller:
+    """The authenticated caller of the current request."""
+    return g.caller
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response (compact, keys in insertion order)."""
+    return Response(json.dumps(data), status=status, headers=headers, mimetype="application/json")
+
+
+def no_content() -> Response:
+    """204 with an empty body."""
+    return Response(status=204, mimetype="application/json")
+
+
+def json_body(*, optional: bool = False) -> Any:
+    """The parsed JSON request body; 400/413/415 with an API body on bad input."""
+    data = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
+    if not data.strip():
+        if optional:
+            return None
+        raise ApiError(400, "The request body is empty; a JSON document is required.")
+    if "xml" in (request.mimetype or ""):
+        raise ApiError(415, f"Unsupported media type {request.mimetype}; send application/json.")
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError):
+        raise ApiError(400, "Malformed request body: the body is not valid JSON.") from None
+
+
+def classify(path: str) -> tuple[Service, list[str]]:
+    """Which service a path belongs to, plus its segments."""
+    segs = [s for s in path.split("/") if s]
+    if segs[:1] == ["__sandbox__"]:
+        return Service.ADMIN, segs
+    if segs[:1] == ["v2.0"]:
+        return Service.IDENTITY, segs
+    if len(segs) >= 2 and segs[1] == "networks":
+        return Service.NETWORKS, segs
+    if len(segs) >= 2 and segs[1] == "servers":
+        return Service.SERVERS, segs
+    return Service.OTHER, segs
+
+
+def _is_loopback(addr: str | None) -> bool:
+    try:
+        return addr is not None and ipaddress.ip_address(addr).is_loopback
+    except ValueError:
+        return False
+
+
+def _rate_limit(key: str) -> None:
+    rt = runtime()
+    wait = rt.traffic.over_limit(key)
+    if wait is None:
+        return
+    request.environ[FAULT_KEY] = "rate_limit"
+    retry = rt.traffic.retry_after(wait)
+    retry_at = auth.iso(time.time() + retry).replace(".000Z", "Z")
+    raise ApiError(
+        413,
+        "OverLimit Retry...",
+        details="Error Details...",
+        headers={"Retry-After": str(retry)},
+        extra={"retryAt": retry_at},
+    )
+
+
+def gate() -> Response | None:
+    """Runs before every request: latency, faults, token, tenant path, rate limit."""
+    service, segs = classify(request.path)
+    g.service = service
+    if service is Service.ADMIN:
+        if not _is_loopback(request.remote_addr):
+            raise ApiError(404, "The resource could not be found.")
+        return None
+    rt = runtime()
+    settings = rt.traffic.settings
+    if settings.latency_ms:
+        time.sleep(settings.latency_ms / 1000)
+    fault = rt.traffic.pick_fault(request.path)
+    if fault is not None:
+        request.environ[FAULT_KEY] = fault
+        if fault == "drop":
+            request.environ[DROP_KEY] = True
+            return Response(status=500)  # never sent: the middleware drops the socket
+        status = int(fault)
+        text = "The server has either erred or is incapable of performing the requested operation."
+        if status == 503:
+            raise ApiError(
+                503, "The service is temporarily unavailable.", headers={"Retry-After": "1"}
+            )
+        raise ApiError(status, text)
+    if service is Service.IDENTITY:
+        _rate_limit(f"identity:{request.remote_addr}")
+        return None
+    if service is Service.OTHER:
+        raise ApiError(404, "The resource could not be found.")
+    region = segs[0].upper()
+    with rt.store.tx() as db:
+        if inventory.region_row(db, region) is None:
+            raise ApiError(404, f"Region {segs[0]} is not served by this sandbox.")
+        g.caller = auth.caller_for(db, request.headers.get("X-Auth-Token"))
+    request.environ[TENANT_KEY] = g.caller.tenant_id
+    if service is Service.SERVERS and len(segs) >= 4 and segs[3] != g.caller.tenant_id:
+        # Also how a path without the tenant fails: the next segment is read as the tenant.
+        raise auth.unauthorized("The token is not valid for tenant " + segs[3] + ".")
+    method_class = "read" if request.method in ("GET", "HEAD") else "write"
+    _rate_limit(f"{g.caller.tenant_id}:{method_class}")
+    g.region = region
+    return None
+
+
+def render_error(error: ApiError) -> Response:
+    """An :class:`ApiError` in the calling service's error shape."""
+    service = g.get("service") or classify(request.path)[0]
+    return json_response(error_body(service, error), error.status, error.headers)
+
+
+def http_error(exc: HTTPException) -> Response:
+    """Routing errors, oversize bodies and the like, in API shape."""
+    code = exc.code or 500
+    messages = {
+        404: "The resource could not be found.",
+        405: f"The method {request.method} is not allowed for this resource.",
+        413: f"The request body is too large (limit {MAX_BODY_BYTES} bytes).",
+    }
+    headers = {}
+    if code == 405 and getattr(exc, "valid_methods", None):
+        headers["Allow"] = ", ".join(exc.valid_methods)
+    return render_error(
+        ApiError(code, messages.get(code, exc.description or exc.name), headers=headers)
+    )
+
+
+def crash(exc: Exception) -> Response:
+    """Any unexpected failure: logged on stderr, a 500 fault body to the client."""
+    log.exception("unexpected error handling %s %s", request.method, request.path)
+    return render_error(ApiError(500, "Internal sandbox error; the sandbox log has the details."))
+
+
+def create_app(rt: Runtime, *, echo_requests: bool = False) -> Flask:
+    """The WSGI application serving every emulated API plus the admin path."""
+    from sandbox import admin, identity, networks, servers
+
+    app = Flask("sandbox")
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.extensions["sandbox"] = rt
+    app.url_map.strict_slashes = False
+    app.before_request(gate)
+    app.register_error_handler(ApiError, render_error)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(Exception, crash)
+    for blueprint in (identity.bp, networks.bp, servers.bp, admin.bp):
+        app.register_blueprint(blueprint)
+    app.wsgi_app = RecordingMiddleware(app.wsgi_app, rt.requests, echo_requests)  # type: ignore[method-assign]
+    return app

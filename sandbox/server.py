@@ -1,0 +1,113 @@
+"""Start the HTTP server: open the database, seed it if empty, serve until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from dataclasses import dataclass
+from types import FrameType
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from sandbox import inventory
+from sandbox.app import Runtime, create_app
+from sandbox.seed import Seed, parse_seed
+from sandbox.store import Store
+from sandbox.traffic import TrafficControl, TrafficSettings
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """werkzeug's handler without its per-request access log (the sandbox keeps its own)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None
+
+
+@dataclass
+class ServeOptions:
+    """What ``rackspace-sandbox serve`` was asked for."""
+
+    host: str
+    port: int
+    db: str
+    seed: Seed | None  # None: the seed stored in the database, else the default seed
+    default_seed: Seed
+    traffic: TrafficSettings
+    echo_requests: bool = False
+
+
+def open_runtime(options: ServeOptions) -> tuple[Runtime, bool]:
+    """Open (and if empty, seed) the database; returns the runtime and whether it was seeded."""
+    store = Store(options.db)
+    stored = store.get_meta("seed")
+    seeded = False
+    if stored is None:
+        seed = options.seed or options.default_seed
+        with store.tx() as db:
+            inventory.apply_seed(db, seed)
+        seeded = True
+    else:
+        seed = options.seed or parse_seed(stored, "stored seed")
+    rt = Runtime(store=store, seed=seed, traffic=TrafficControl(options.traffic))
+    return rt, seeded
+
+
+def build_server(options: ServeOptions) -> tuple[BaseWSGIServer, Runtime, bool]:
+    """The bound (not yet serving) threaded server."""
+    rt, seeded = open_runtime(options)
+    app = create_app(rt, echo_requests=options.echo_requests)
+    try:
+        server = make_server(
+            options.host, options.port, app, threaded=True, request_handler=_QuietHandler
+        )
+    except BaseException:
+        rt.store.close()
+        raise
+    return server, rt, seeded
+
+
+def serve(options: ServeOptions) -> int:
+    """Serve until told to stop; returns the exit code."""
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.WARNING, format="rackspace-sandbox: %(message)s"
+    )
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    try:
+        server, rt, seeded = build_server(options)
+    except OSError as exc:
+        print(
+            f"rackspace-sandbox: cannot listen on {options.host}:{options.port}:"
+            f" {exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return 1
+    if not seeded and options.seed is not None:
+        print(
+            f"rackspace-sandbox: {options.db} already holds a world; --seed is used only by"
+            " POST /__sandbox__/reset (start with a fresh --db to apply it now)",
+            file=sys.stderr,
+        )
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    host = server.server_address[0]
+    url_host = f"[{host}]" if ":" in str(host) else host
+    regions = ", ".join(r.name for r in rt.seed.regions)
+    print(
+        f"rackspace-sandbox: serving http://{url_host}:{server.server_port}"
+        f" (db {options.db}, regions {regions})",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+        rt.store.close()
+    print("rackspace-sandbox: stopped", file=sys.stderr, flush=True)
+    return 0
