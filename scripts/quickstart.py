@@ -238,6 +238,7 @@ def start_sandbox(workdir: Path, extra_args: Sequence[str] = ()) -> RunningSandb
         "0",
         "--db",
         str(workdir / "sandbox.db"),
+        "--log-requests",
         *extra_args,
     ]
     with log_path.open("wb") as log:
@@ -396,11 +397,11 @@ def delete_order(requests: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
     """The DELETE lines of associations and of addresses in the request log, in order."""
     associations: list[str] = []
     addresses: list[str] = []
-    for position, request in enumerate(requests):
+    for position, request in enumerate(requests, start=1):
         if str(request.get("method", "")).upper() != "DELETE":
             continue
         path = str(request.get("path", "")).split("?", 1)[0]
-        line = f"#{position + 1:<4} DELETE {path} -> {request.get('status', '?')}"
+        line = f"#{request.get('seq', position):<4} DELETE {path} -> {request.get('status', '?')}"
         if ASSOCIATION_DELETE.search(path):
             associations.append(line)
         elif ADDRESS_DELETE.search(path):
@@ -446,7 +447,7 @@ def run(options: Options) -> int:
 
         with reporter.step(
             "start the sandbox",
-            "rackspace-sandbox serve --port 0 in the background, with a fresh SQLite db",
+            "rackspace-sandbox serve --port 0 --log-requests in the background, with a fresh db",
         ) as outcome:
             sandbox = start_sandbox(workdir)
             api_env = sandbox_env(sandbox.port)
@@ -509,11 +510,14 @@ def run(options: Options) -> int:
             reporter.say(f"ip address id     : {ip_id}")
             for server, association in sorted(associations.items()):
                 reporter.say(f"associated server : {server}  (id {association})")
-            api_view = describe_sandbox_state(sandbox, str(ip_id))
+            api_view, api_count = describe_sandbox_state(sandbox, str(ip_id))
             for line in api_view:
                 reporter.say(line)
-            if len(associations) < 2:
-                raise QuickstartError(f"expected at least two associations, got {associations}")
+            if len(associations) < 2 or api_count != len(associations):
+                raise QuickstartError(
+                    f"expected one association per server; Terraform has {len(associations)}, "
+                    f"the sandbox {api_count}"
+                )
             outcome["note"] = f"{address} shared by {len(associations)} servers"
 
         with reporter.step(
@@ -569,21 +573,27 @@ def run(options: Options) -> int:
     return 0 if ok else 1
 
 
-def describe_sandbox_state(sandbox: RunningSandbox, ip_id: str) -> list[str]:
-    """Lines describing the shared IP as the sandbox stores it (the API's side of the story)."""
-    state = sandbox.get_json("/__sandbox__/state")
-    lines = ["the sandbox's state:"]
-    for ip in state.get("ip_addresses", []):
-        if ip.get("id") != ip_id:
-            continue
-        lines.append(
-            f"  ip_address {ip.get('address')} type={ip.get('type')} "
-            f"ports={len(ip.get('port_ids', []))}"
-        )
-    for association in state.get("ip_associations", []):
-        if association.get("ip_address_id") == ip_id:
-            lines.append(f"  association server={association.get('server_id')}")
-    return lines
+def describe_sandbox_state(sandbox: RunningSandbox, ip_id: str) -> tuple[list[str], int]:
+    """The shared IP as the sandbox stores it (the API's side), and its association count."""
+    dump = sandbox.get_json("/__sandbox__/state")
+    lines = ["the sandbox's own record:"]
+    count = 0
+    for tenant, regions in sorted(dump.get("tenants", {}).items()):
+        for region, world in sorted(regions.items()):
+            names = {s["id"]: s.get("name", s["id"]) for s in world.get("servers", [])}
+            for ip in world.get("ip_addresses", []):
+                if ip.get("id") == ip_id:
+                    ports = [pair.get("port_id") for pair in ip.get("pairs", [])]
+                    lines.append(
+                        f"  tenant {tenant} {region}: ip_address {ip.get('address')} "
+                        f"type={ip.get('type')} on {len(set(ports))} ports"
+                    )
+            for association in world.get("associations", []):
+                if association.get("ip_address_id") == ip_id:
+                    server = association.get("server_id", "")
+                    lines.append(f"  association with {names.get(server, server)} ({server})")
+                    count += 1
+    return lines, count
 
 
 def _raise_interrupt(signum: int, _frame: object) -> None:

@@ -1,0 +1,578 @@
+"""The protocol-independent provider server: every RPC's logic, written once.
+
+The tfplugin5 and tfplugin6 adapters translate protobuf messages to the calls below and back.
+Values cross this boundary as wire bytes (`msgpack`, `json`) because decoding needs the
+schema, which only the core knows; everything handed to provider code is plain Python.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import logging
+import threading
+import traceback
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from provider.plugin import codec
+from provider.plugin.context import Context
+from provider.plugin.diagnostics import Diagnostic, Key, Path, ProviderError, Severity
+from provider.plugin.logging import register_secret
+from provider.plugin.payload_dump import PayloadDumper, redact_sensitive
+from provider.plugin.plan import (
+    complete,
+    honour_plan,
+    pair_elements,
+    plan_block,
+    requires_replace_paths,
+    unknown_paths,
+)
+from provider.plugin.resource import DataSource, Provider, Resource
+from provider.plugin.schema import Block, Schema
+from provider.plugin.validators import run_value_validators
+from provider.plugin.values import Unknown, is_fully_known
+
+__all__ = ["ImportedResource", "ProviderCore", "Result", "Wire"]
+
+log = logging.getLogger("provider.plugin")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Wire:
+    """A protocol `DynamicValue`: msgpack bytes, or JSON bytes, or neither (null)."""
+
+    msgpack: bytes = b""
+    json: bytes = b""
+
+
+@dataclass(slots=True)
+class Result:
+    """What an RPC answers: values as msgpack bytes, plus diagnostics."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    state: bytes | None = None
+    private: bytes = b""
+    requires_replace: list[Path] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedResource:
+    """One object produced by ImportResourceState."""
+
+    type_name: str
+    state: bytes
+    private: bytes
+
+
+def _private_in(raw: bytes) -> dict[str, Any]:
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        # Private state written by something else (another SDK): start afresh.
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _private_out(private: Mapping[str, Any]) -> bytes:
+    return json.dumps(private, separators=(",", ":"), sort_keys=True).encode() if private else b""
+
+
+class _Failed(Exception):
+    """Internal: stop an operation; its diagnostics are already recorded."""
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _dumped(rpc: str) -> Callable[[F], F]:
+    """Write the call's request and response to the payload dump folder when one is set."""
+
+    def decorate(fn: F) -> F:
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def wrapper(self: ProviderCore, *args: Any, **kwargs: Any) -> Any:
+            out = fn(self, *args, **kwargs)
+            if self.dumper is not None:
+                bound = signature.bind(self, *args, **kwargs).arguments
+                bound.pop("self")
+                self._dump(rpc, bound, out)
+            return out
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+class ProviderCore:
+    """Serves one provider instance: schemas, validation, plan/apply rules, lifecycle."""
+
+    def __init__(self, provider: Provider) -> None:
+        self.provider = provider
+        self.resources: dict[str, type[Resource]] = {r.type_name: r for r in provider.resources}
+        self.data_sources: dict[str, type[DataSource]] = {
+            d.type_name: d for d in provider.data_sources
+        }
+        self.client: Any = None
+        self.configured = False
+        self.terraform_version = ""
+        self.cancelled = threading.Event()
+        self.log = logging.getLogger(f"provider.{provider.type_name}")
+        self.dumper = PayloadDumper.from_env()
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _context(self, private: dict[str, Any] | None = None) -> Context:
+        return Context(
+            cancelled=self.cancelled,
+            log=self.log,
+            terraform_version=self.terraform_version,
+            private=private,
+        )
+
+    @contextmanager
+    def _guard(self, result: Result, ctx: Context | None, what: str) -> Iterator[None]:
+        """Turn every failure in provider code into diagnostics on `result`."""
+        try:
+            yield
+        except _Failed:
+            pass
+        except ProviderError as e:
+            result.diagnostics.append(e.to_diagnostic())
+        except codec.CodecError as e:
+            log.error("%s: value does not match the schema: %s", what, e)
+            result.diagnostics.append(
+                Diagnostic(
+                    Severity.ERROR,
+                    f"Invalid value in {what}",
+                    f"A value does not match the schema: {e}. This is a bug in the provider.",
+                )
+            )
+        except Exception as e:
+            log.error("unexpected error in %s: %s\n%s", what, e, traceback.format_exc().rstrip())
+            result.diagnostics.append(
+                Diagnostic(
+                    Severity.ERROR,
+                    f"Unexpected error in {what}",
+                    f"{type(e).__name__}: {e}\n\nThis is a bug in the provider; the provider "
+                    "log (TF_LOG=ERROR) has the details.",
+                )
+            )
+        finally:
+            if ctx is not None:
+                result.diagnostics[:0] = ctx.diagnostics
+                ctx.diagnostics = []
+
+    def _resource(self, type_name: str) -> type[Resource]:
+        cls = self.resources.get(type_name)
+        if cls is None:
+            raise ProviderError(f"Unknown resource type {type_name!r}")
+        return cls
+
+    def _data_source(self, type_name: str) -> type[DataSource]:
+        cls = self.data_sources.get(type_name)
+        if cls is None:
+            raise ProviderError(f"Unknown data source type {type_name!r}")
+        return cls
+
+    @staticmethod
+    def _decode(wire: Wire, schema: Schema) -> Any:
+        return codec.decode(wire.msgpack, wire.json, schema.implied_type())
+
+    @staticmethod
+    def _encode(value: Any, schema: Schema) -> bytes:
+        return codec.encode_msgpack(value, schema.implied_type())
+
+    def _dump(self, rpc: str, request: dict[str, Any], out: Any) -> None:
+        assert self.dumper is not None
+        type_name = request.get("type_name")
+        cls: Any = self.resources.get(type_name) or self.data_sources.get(type_name)
+        schema = cls.schema if cls is not None and type_name else self.provider.schema
+
+        def show(value: Any) -> Any:
+            if isinstance(value, Wire):
+                try:
+                    value = self._decode(value, schema)
+                except Exception as e:
+                    return f"(undecodable: {e})"
+                return redact_sensitive(schema, value)
+            if isinstance(value, bytes):
+                return _private_in(value)
+            return value
+
+        self.dumper.dump(rpc, "request", {k: show(v) for k, v in request.items()})
+        response: dict[str, Any] = {}
+        if isinstance(out, Result):
+            if out.state is not None:
+                response["state"] = show(Wire(out.state))
+            response["private"] = show(out.private)
+            response["requires_replace"] = [list(p) for p in out.requires_replace]
+            diagnostics = out.diagnostics
+        else:
+            imported, diagnostics = out
+            response["imported"] = [
+                {"type_name": i.type_name, "state": show(Wire(i.state))} for i in imported
+            ]
+        response["diagnostics"] = [
+            {"severity": d.severity.name, "summary": d.summary, "detail": d.detail}
+            for d in diagnostics
+        ]
+        self.dumper.dump(rpc, "response", response)
+
+    # ------------------------------------------------------------------ schema
+
+    def schemas(self) -> tuple[Schema, dict[str, Schema], dict[str, Schema]]:
+        """The provider schema and the schemas of every resource and data source type."""
+        return (
+            self.provider.schema,
+            {n: c.schema for n, c in self.resources.items()},
+            {n: c.schema for n, c in self.data_sources.items()},
+        )
+
+    # ------------------------------------------------------------------ validation
+
+    def _validate(
+        self, schema: Schema, config: Any, ctx: Context, hook: Callable[[Any, Context], None]
+    ) -> None:
+        if not isinstance(config, dict):
+            return
+        for path, message in _check_block(schema, config, ()):
+            ctx.error("Invalid attribute value", f"{_show_path(path)} {message}", path)
+        for path in _deprecated_paths(schema, config, ()):
+            ctx.warn(
+                "Argument is deprecated",
+                f"{_show_path(path)} is deprecated and will be removed in a future version.",
+                path,
+            )
+        for rule in schema.validators:
+            ctx.diagnostics.extend(rule(config))
+        hook(config, ctx)
+
+    @_dumped("ValidateProviderConfig")
+    def validate_provider_config(self, config: Wire) -> Result:
+        """ValidateProviderConfig / PrepareProviderConfig."""
+        result, ctx = Result(), self._context()
+        with self._guard(result, ctx, "provider configuration validation"):
+            value = self._decode(config, self.provider.schema)
+            self._validate(self.provider.schema, value, ctx, self.provider.validate_config)
+        return result
+
+    @_dumped("ValidateResourceConfig")
+    def validate_resource_config(self, type_name: str, config: Wire) -> Result:
+        """ValidateResourceConfig / ValidateResourceTypeConfig."""
+        result, ctx = Result(), self._context()
+        with self._guard(result, ctx, f"{type_name}.validate"):
+            cls = self._resource(type_name)
+            value = self._decode(config, cls.schema)
+            self._validate(cls.schema, value, ctx, cls(self.client).validate)
+        return result
+
+    @_dumped("ValidateDataResourceConfig")
+    def validate_data_source_config(self, type_name: str, config: Wire) -> Result:
+        """ValidateDataResourceConfig / ValidateDataSourceConfig."""
+        result, ctx = Result(), self._context()
+        with self._guard(result, ctx, f"{type_name}.validate"):
+            cls = self._data_source(type_name)
+            value = self._decode(config, cls.schema)
+            self._validate(cls.schema, value, ctx, cls(self.client).validate)
+        return result
+
+    # ------------------------------------------------------------------ configure
+
+    @_dumped("ConfigureProvider")
+    def configure(self, config: Wire, terraform_version: str) -> Result:
+        """ConfigureProvider / Configure: build the client resources will use."""
+        self.terraform_version = terraform_version
+        result, ctx = Result(), self._context()
+        with self._guard(result, ctx, "provider configuration"):
+            value = self._decode(config, self.provider.schema)
+            for secret in _sensitive_strings(self.provider.schema, value):
+                register_secret(secret)
+            client = self.provider.configure(value, ctx)
+            if not ctx.has_errors:
+                self.client = client
+                self.configured = True
+        return result
+
+    # ------------------------------------------------------------------ resources
+
+    @_dumped("UpgradeResourceState")
+    def upgrade_resource_state(
+        self, type_name: str, version: int, raw_json: bytes, flatmap: Mapping[str, str]
+    ) -> Result:
+        """UpgradeResourceState: raw stored state into the current schema's shape."""
+        result, ctx = Result(), self._context()
+        with self._guard(result, ctx, f"{type_name}.upgrade_state"):
+            cls = self._resource(type_name)
+            schema = cls.schema
+            if version > schema.version:
+                raise ProviderError(
+                    f"State of {type_name} is from a newer provider",
+                    f"The state was written with schema version {version}; this provider "
+                    f"knows versions up to {schema.version}. Upgrade the provider.",
+                )
+            if raw_json:
+                if version == schema.version:
+                    state = codec.decode_json(raw_json, schema.implied_type())
+                else:
+                    raw = _normalise_json(json.loads(raw_json, parse_float=Decimal))
+                    state = cls(self.client).upgrade_state(version, raw, ctx)
+            elif flatmap:
+                state = codec.decode_flatmap(flatmap, schema.implied_type())
+                if version < schema.version:
+                    state = cls(self.client).upgrade_state(version, state, ctx)
+            else:
+                state = None
+            state = _drop_unknown_keys(schema, complete(schema, state))
+            if state is not None:
+                self._require_known(state, type_name, "upgrade_state")
+            result.state = self._encode(state, schema)
+        return result
+
+    @_dumped("ReadResource")
+    def read_resource(self, type_name: str, current: Wire, private: bytes) -> Result:
+        """ReadResource: refresh a state; None from resource code means the object is gone."""
+        result, ctx = Result(), self._context(_private_in(private))
+        result.private = private
+        with self._guard(result, ctx, f"{type_name}.read"):
+            cls = self._resource(type_name)
+            state = self._decode(current, cls.schema)
+            if state is None:
+                result.state = self._encode(None, cls.schema)
+                return result
+            new = cls(self.client).read(state, ctx)
+            if new is not None:
+                new = complete(cls.schema, {**state, **new})
+                self._require_known(new, type_name, "read")
+            result.state = self._encode(new, cls.schema)
+            result.private = _private_out(ctx.private)
+        return result
+
+    @_dumped("PlanResourceChange")
+    def plan_resource_change(
+        self,
+        type_name: str,
+        prior: Wire,
+        proposed: Wire,
+        config: Wire,
+        prior_private: bytes,
+    ) -> Result:
+        """PlanResourceChange: apply the schema's plan rules, then the resource's hook."""
+        result, ctx = Result(), self._context(_private_in(prior_private))
+        result.private = prior_private
+        with self._guard(result, ctx, f"{type_name}.plan"):
+            cls = self._resource(type_name)
+            schema = cls.schema
+            prior_v = self._decode(prior, schema)
+            proposed_v = self._decode(proposed, schema)
+            config_v = self._decode(config, schema)
+            if proposed_v is None:
+                result.state = self._encode(None, schema)
+                return result
+            planned = plan_block(schema, prior_v, proposed_v, config_v)
+            planned = cls(self.client).modify_plan(prior_v, planned, config_v, ctx)
+            planned = complete(schema, planned)
+            if prior_v is not None:
+                result.requires_replace = requires_replace_paths(schema, prior_v, planned)
+            result.state = self._encode(planned, schema)
+        return result
+
+    @_dumped("ApplyResourceChange")
+    def apply_resource_change(
+        self,
+        type_name: str,
+        prior: Wire,
+        planned: Wire,
+        config: Wire,
+        planned_private: bytes,
+    ) -> Result:
+        """ApplyResourceChange: create, update or delete."""
+        result, ctx = Result(), self._context(_private_in(planned_private))
+        result.private = planned_private
+        cls = self.resources.get(type_name)
+        schema = cls.schema if cls is not None else None
+        with self._guard(result, ctx, f"{type_name}.apply"):
+            cls = self._resource(type_name)
+            schema = cls.schema
+            prior_v = self._decode(prior, schema)
+            planned_v = self._decode(planned, schema)
+            # Until the operation succeeds, the object is as it was.
+            result.state = self._encode(prior_v, schema)
+            resource = cls(self.client)
+            if planned_v is None:
+                if prior_v is not None:
+                    resource.delete(prior_v, ctx)
+                if ctx.has_errors:
+                    return result
+                result.state = self._encode(None, schema)
+                result.private = b""
+                return result
+            if prior_v is None:
+                returned = resource.create(planned_v, ctx)
+                operation = "create"
+            else:
+                returned = resource.update(prior_v, planned_v, ctx)
+                operation = "update"
+            if returned is None:
+                if ctx.has_errors:
+                    return result
+                raise ProviderError(
+                    f"{type_name}.{operation} returned no state",
+                    "This is a bug in the provider.",
+                )
+            new = honour_plan(planned_v, complete(schema, returned))
+            self._require_known(new, type_name, operation)
+            result.state = self._encode(new, schema)
+            result.private = _private_out(ctx.private)
+        return result
+
+    @_dumped("ImportResourceState")
+    def import_resource_state(
+        self, type_name: str, import_id: str
+    ) -> tuple[list[ImportedResource], list[Diagnostic]]:
+        """ImportResourceState: a partial state that Terraform completes with ReadResource."""
+        result, ctx = Result(), self._context()
+        imported: list[ImportedResource] = []
+        with self._guard(result, ctx, f"{type_name}.import"):
+            cls = self._resource(type_name)
+            state = complete(cls.schema, cls(self.client).import_state(import_id, ctx))
+            if not ctx.has_errors:
+                imported.append(
+                    ImportedResource(
+                        type_name, self._encode(state, cls.schema), _private_out(ctx.private)
+                    )
+                )
+        return imported, result.diagnostics
+
+    @_dumped("ReadDataSource")
+    def read_data_source(self, type_name: str, config: Wire) -> Result:
+        """ReadDataSource."""
+        result, ctx = Result(), self._context()
+        with self._guard(result, ctx, f"{type_name}.read"):
+            cls = self._data_source(type_name)
+            config_v = self._decode(config, cls.schema)
+            state = cls(self.client).read(config_v, ctx)
+            if state is None:
+                if ctx.has_errors:
+                    return result
+                raise ProviderError(f"{type_name}.read returned no state")
+            state = complete(cls.schema, {**config_v, **state})
+            self._require_known(state, type_name, "read")
+            result.state = self._encode(state, cls.schema)
+        return result
+
+    def stop(self) -> None:
+        """StopProvider / Stop: cancel in-flight work; the process keeps serving."""
+        log.info("Terraform asked the provider to stop; cancelling in-flight operations")
+        self.cancelled.set()
+
+    def _require_known(self, value: Any, type_name: str, operation: str) -> None:
+        paths = list(unknown_paths(value))
+        if paths:
+            raise ProviderError(
+                f"{type_name}.{operation} left values unknown",
+                "After this operation every value must be known; unknown at: "
+                + ", ".join(_show_path(p) for p in paths)
+                + ". This is a bug in the provider.",
+                paths[0],
+            )
+
+
+# ---------------------------------------------------------------------- schema walks
+
+
+def _show_path(path: Path) -> str:
+    text = ""
+    for step in path:
+        if isinstance(step, Key):
+            text += f'["{step}"]'
+        elif isinstance(step, int):
+            text += f"[{step}]"
+        else:
+            text += f".{step}" if text else step
+    return f"`{text}`" if text else "the value"
+
+
+def _check_block(block: Block, value: Mapping[str, Any], path: Path) -> Iterator[tuple[Path, str]]:
+    for name, attr in block.attributes.items():
+        v = value.get(name)
+        if v is None or v is Unknown or not attr.validate:
+            continue
+        if not is_fully_known(v):
+            # Validators see whole known values only; elements are checked by `each`.
+            yield from _check_partially_known(attr.validate, v, (*path, name))
+            continue
+        yield from run_value_validators(attr.validate, v, (*path, name))
+    for name, nb in block.blocks.items():
+        v = value.get(name)
+        if v is None or v is Unknown:
+            continue
+        for key, element, _ in pair_elements(nb.nesting, nb.block, v, None):
+            if isinstance(element, Mapping):
+                sub = (*path, name) if key is None or key == () else (*path, name, key)
+                yield from _check_block(nb.block, element, sub)
+
+
+def _check_partially_known(validators: Any, value: Any, path: Path) -> Iterator[tuple[Path, str]]:
+    """A collection with some unknown elements: run only element-wise validators."""
+    for validator in validators:
+        if hasattr(validator, "errors"):
+            yield from ((path + tuple(p), m) for p, m in validator.errors(value))
+
+
+def _deprecated_paths(block: Block, value: Mapping[str, Any], path: Path) -> Iterator[Path]:
+    for name, attr in block.attributes.items():
+        if attr.deprecated and value.get(name) is not None:
+            yield (*path, name)
+
+
+def _sensitive_strings(block: Block, value: Any) -> Iterator[str]:
+    """Every non-empty string held by a sensitive attribute, nested blocks included."""
+    if not isinstance(value, Mapping):
+        return
+    for name, attr in block.attributes.items():
+        if attr.sensitive:
+            yield from _strings(value.get(name))
+    for name, nb in block.blocks.items():
+        for _, element, _ in pair_elements(nb.nesting, nb.block, value.get(name), None):
+            yield from _sensitive_strings(nb.block, element)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        if value:
+            yield value
+    elif isinstance(value, Mapping):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for v in value:
+            yield from _strings(v)
+
+
+def _normalise_json(value: Any) -> Any:
+    """Plain JSON values with numbers as int/float (floats parsed by json are exact here)."""
+    if isinstance(value, dict):
+        return {k: _normalise_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_normalise_json(v) for v in value]
+    if isinstance(value, Decimal):
+        return codec.normalise_number(value)
+    return value
+
+
+def _drop_unknown_keys(block: Block, value: Any) -> Any:
+    """Forget attributes the current schema no longer has (old state may carry them)."""
+    if not isinstance(value, Mapping):
+        return value
+    keep = block.attributes.keys() | block.blocks.keys()
+    return {k: v for k, v in value.items() if k in keep}

@@ -1,0 +1,281 @@
+"""The schema-driven rules of PlanResourceChange and of shaping states from resource code.
+
+Rules (in order):
+
+1. Create: planned = proposed (that is, the config); computed attributes null in config get
+   their `default`, else `Unknown`.
+2. Update: planned = proposed (config plus prior values of computed attributes); defaults apply
+   to null config values; if anything differs from the prior state, every computed attribute
+   null in config becomes `Unknown`, and `UseStateForUnknown` puts the prior value back.
+3. `RequiresReplace` paths whose planned value differs from the prior one are reported,
+   nested paths included.
+
+Nested blocks are walked element by element: lists by index, maps by key, sets by matching
+the elements' configurable (non-computed) attributes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from provider.plugin.diagnostics import Key, Path
+from provider.plugin.planmodifiers import RequiresReplace, RequiresReplaceIf, UseStateForUnknown
+from provider.plugin.schema import Block, Nesting
+from provider.plugin.values import DynamicValue, Unknown
+
+__all__ = [
+    "complete",
+    "honour_plan",
+    "pair_elements",
+    "plan_block",
+    "requires_replace_paths",
+    "unknown_paths",
+]
+
+
+def _configurable(block: Block, element: Any) -> Any:
+    """The part of a nested-block element that configuration decides (for matching sets)."""
+    if not isinstance(element, Mapping):
+        return element
+    return tuple(
+        (name, _freeze(element.get(name)))
+        for name, attr in sorted(block.attributes.items())
+        if not attr.computed or attr.optional
+    )
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, set | frozenset):
+        return frozenset(_freeze(v) for v in value)
+    if isinstance(value, DynamicValue):
+        return (value.type, _freeze(value.value))
+    return value
+
+
+def pair_elements(
+    nesting: Nesting, block: Block, planned: Any, other: Any
+) -> Iterator[tuple[Any, Any, Any]]:
+    """Yield `(key, planned_element, matching_other_element)` for a nested block's elements.
+
+    `key` is the list index or map key, or None for set elements (which have no path key).
+    """
+    if planned is None or planned is Unknown:
+        return
+    if nesting in (Nesting.SINGLE, Nesting.GROUP):
+        yield (), planned, other if isinstance(other, Mapping) else None
+    elif nesting is Nesting.LIST:
+        others = other if isinstance(other, list | tuple) else []
+        for i, element in enumerate(planned):
+            yield i, element, others[i] if i < len(others) else None
+    elif nesting is Nesting.MAP:
+        others = other if isinstance(other, Mapping) else {}
+        for k, element in planned.items():
+            yield Key(k), element, others.get(k)
+    else:
+        pool = list(other) if isinstance(other, list | tuple | set | frozenset) else []
+        for element in planned:
+            wanted = _configurable(block, element)
+            match = next((o for o in pool if _configurable(block, o) == wanted), None)
+            if match is not None:
+                pool.remove(match)
+            yield None, element, match
+
+
+def _step(path: Path, key: Any) -> Path:
+    if key == ():
+        return path
+    return path if key is None else (*path, key)
+
+
+def plan_block(
+    block: Block, prior: Any, proposed: Any, config: Any, *, changed: bool | None = None
+) -> Any:
+    """Apply rules 1 and 2 to one block value; returns the planned value (a new dict)."""
+    if proposed is None or proposed is Unknown:
+        return proposed
+    planned = dict(proposed)
+    creating = prior is None
+    cfg = config if isinstance(config, Mapping) else {}
+    for name, attr in block.attributes.items():
+        if attr.computed and cfg.get(name) is None and attr.default is not None:
+            planned[name] = attr.default
+    if changed is None:
+        changed = creating or _differs(planned, prior)
+    for name, attr in block.attributes.items():
+        if not attr.computed or cfg.get(name) is not None:
+            continue
+        if attr.default is not None:
+            continue
+        if creating or changed:
+            planned[name] = Unknown
+        if not creating and planned[name] is Unknown and _uses_state(attr):
+            prior_value = prior.get(name) if isinstance(prior, Mapping) else None
+            if prior_value is not None:
+                planned[name] = prior_value
+    for name, nb in block.blocks.items():
+        value = planned.get(name)
+        if value is None or value is Unknown:
+            continue
+        prior_blocks = prior.get(name) if isinstance(prior, Mapping) else None
+        cfg_blocks = cfg.get(name)
+        priors = {id(e): o for _, e, o in pair_elements(nb.nesting, nb.block, value, prior_blocks)}
+        configs = {id(e): o for _, e, o in pair_elements(nb.nesting, nb.block, value, cfg_blocks)}
+        planned[name] = _map_elements(
+            nb.nesting,
+            value,
+            lambda e, nb=nb, priors=priors, configs=configs: plan_block(
+                nb.block,
+                None if creating else priors.get(id(e)),
+                e,
+                configs.get(id(e)),
+                changed=creating or changed or priors.get(id(e)) is None,
+            ),
+        )
+    return planned
+
+
+def _map_elements(nesting: Nesting, value: Any, fn: Any) -> Any:
+    if nesting in (Nesting.SINGLE, Nesting.GROUP):
+        return fn(value)
+    if nesting is Nesting.MAP:
+        return {k: fn(v) for k, v in value.items()}
+    return [fn(v) for v in value]
+
+
+def _uses_state(attr: Any) -> bool:
+    return any(isinstance(m, UseStateForUnknown) for m in attr.plan)
+
+
+def _differs(a: Any, b: Any) -> bool:
+    try:
+        return bool(a != b)
+    except TypeError:
+        return True
+
+
+def requires_replace_paths(block: Block, prior: Any, planned: Any, path: Path = ()) -> list[Path]:
+    """Paths of `RequiresReplace` attributes whose planned value differs from the prior one."""
+    if not isinstance(prior, Mapping) or not isinstance(planned, Mapping):
+        return []
+    paths: list[Path] = []
+    for name, attr in block.attributes.items():
+        modifiers = [m for m in attr.plan if isinstance(m, RequiresReplace | RequiresReplaceIf)]
+        if not modifiers:
+            continue
+        before, after = prior.get(name), planned.get(name)
+        if not _differs(before, after):
+            continue
+        if any(m.requires_replace(before, after) for m in modifiers):
+            paths.append((*path, name))
+    for name, nb in block.blocks.items():
+        before, after = prior.get(name), planned.get(name)
+        for key, element, prior_element in pair_elements(nb.nesting, nb.block, after, before):
+            if key is None:
+                # A set element cannot be named in a path: any replacing change inside the
+                # set points at the whole block.
+                whole = (*path, name)
+                if prior_element is None and _has_replace(nb.block) and whole not in paths:
+                    paths.append(whole)
+                continue
+            sub = _step((*path, name), key)
+            if prior_element is None:
+                continue
+            paths.extend(requires_replace_paths(nb.block, prior_element, element, sub))
+    return paths
+
+
+def _has_replace(block: Block) -> bool:
+    return any(
+        isinstance(m, RequiresReplace | RequiresReplaceIf)
+        for attr in block.attributes.values()
+        for m in attr.plan
+    ) or any(_has_replace(nb.block) for nb in block.blocks.values())
+
+
+def complete(block: Block, value: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Fill in every attribute and block missing from a state returned by resource code."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise TypeError(f"a state must be a dict, got {type(value).__name__}")
+    full = dict(value)
+    for name in block.attributes:
+        full.setdefault(name, None)
+    for name, nb in block.blocks.items():
+        current = full.get(name)
+        if nb.nesting in (Nesting.SINGLE, Nesting.GROUP):
+            if current is None and nb.nesting is Nesting.GROUP:
+                current = {}
+            full[name] = complete(nb.block, current) if current is not Unknown else Unknown
+        elif nb.nesting is Nesting.MAP:
+            current = current if current is not None else {}
+            full[name] = (
+                {k: complete(nb.block, v) for k, v in current.items()}
+                if current is not Unknown
+                else Unknown
+            )
+        else:
+            current = current if current is not None else []
+            full[name] = (
+                [complete(nb.block, v) for v in current] if current is not Unknown else Unknown
+            )
+    return full
+
+
+def honour_plan(planned: Any, returned: Any) -> Any:
+    """Known planned values win over what resource code returned; it fills only unknowns.
+
+    Terraform rejects a new state that contradicts a known planned value, so the SDK keeps
+    the plan and lets resource code decide only what the plan left open.
+    """
+    if planned is Unknown:
+        return returned
+    if not _contains_unknown(planned):
+        return planned
+    if isinstance(planned, Mapping) and isinstance(returned, Mapping):
+        merged = dict(returned)
+        for key, value in planned.items():
+            merged[key] = honour_plan(value, returned.get(key, value))
+        return merged
+    if (
+        isinstance(planned, list)
+        and isinstance(returned, list | tuple)
+        and len(planned) == len(returned)
+    ):
+        return [honour_plan(p, r) for p, r in zip(planned, returned, strict=True)]
+    if isinstance(planned, list | set | frozenset) and _contains_unknown(planned):
+        return returned
+    return planned
+
+
+def _contains_unknown(value: Any) -> bool:
+    if value is Unknown:
+        return True
+    if isinstance(value, Mapping):
+        return any(_contains_unknown(v) for v in value.values())
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_contains_unknown(v) for v in value)
+    if isinstance(value, DynamicValue):
+        return _contains_unknown(value.value)
+    return False
+
+
+def unknown_paths(value: Any, path: Path = ()) -> Iterator[Path]:
+    """Paths at which `value` still holds `Unknown`."""
+    if value is Unknown:
+        yield path
+    elif isinstance(value, DynamicValue):
+        yield from unknown_paths(value.value, path)
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            yield from unknown_paths(v, (*path, k))
+    elif isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            yield from unknown_paths(v, (*path, i))
+    elif isinstance(value, set | frozenset) and Unknown in value:
+        yield path

@@ -1,0 +1,296 @@
+"""Serving: the gRPC server, its listener, go-plugin's side services and the process lifecycle.
+
+`serve()` is what a provider's executable runs when Terraform launches it. It negotiates the
+protocol, listens on a unix socket in a fresh 0700 directory (or 127.0.0.1 inside
+`PLUGIN_MIN_PORT..PLUGIN_MAX_PORT` where unix sockets are unavailable), serves TLS with an
+ephemeral certificate when Terraform asks for it, prints the handshake line, and exits
+promptly on `plugin.GRPCController/Shutdown` or when Terraform itself goes away.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from concurrent import futures
+from dataclasses import dataclass, field
+from typing import Any
+
+from provider.plugin import handshake
+from provider.plugin import logging as plugin_logging
+from provider.plugin.resource import Provider
+
+__all__ = ["WORKERS_ENV", "Listener", "RunningServer", "serve", "start_server"]
+
+log = logging.getLogger("provider.plugin")
+
+WORKERS_ENV = "PLUGIN_GRPC_WORKERS"
+TRANSPORT_ENV = "PLUGIN_TRANSPORT"  # "tcp" forces the TCP listener (tests, odd platforms)
+DEFAULT_WORKERS = 16  # Terraform runs up to 10 operations at once by default
+MAX_MESSAGE = 256 * 1024 * 1024
+PARENT_POLL_SECONDS = 1.0
+
+
+@dataclass
+class Listener:
+    """Where the server listens: `network` is "unix" or "tcp"."""
+
+    network: str
+    address: str
+    cleanup_dir: str | None = None
+
+
+@dataclass
+class RunningServer:
+    """A started server and what is needed to stop it."""
+
+    server: Any
+    listener: Listener
+    protocol_version: int
+    cert_der: bytes | None
+    core: Any
+    shutdown: threading.Event = field(default_factory=threading.Event)
+
+    def stop(self, grace: float | None = 0.5) -> None:
+        """Stop serving and remove the socket directory."""
+        self.server.stop(grace).wait()
+        if self.listener.cleanup_dir:
+            shutil.rmtree(self.listener.cleanup_dir, ignore_errors=True)
+
+
+def _workers() -> int:
+    raw = os.environ.get(WORKERS_ENV, "")
+    return max(10, int(raw)) if raw.isdigit() else DEFAULT_WORKERS
+
+
+def _unix_listener() -> Listener:
+    parent = os.environ.get("PLUGIN_UNIX_SOCKET_DIR") or None
+    directory = tempfile.mkdtemp(prefix="plugin", dir=parent)  # mode 0700
+    return Listener("unix", os.path.join(directory, "plugin.sock"), cleanup_dir=directory)
+
+
+def _share_with_group(listener: Listener) -> None:
+    """Honour PLUGIN_UNIX_SOCKET_GROUP: let that group reach and use the socket."""
+    group = os.environ.get("PLUGIN_UNIX_SOCKET_GROUP")
+    if not group or listener.network != "unix" or listener.cleanup_dir is None:
+        return
+    import grp
+
+    gid = int(group) if group.isdigit() else grp.getgrnam(group).gr_gid
+    os.chown(listener.cleanup_dir, -1, gid)
+    os.chmod(listener.cleanup_dir, 0o750)
+    os.chown(listener.address, -1, gid)
+    os.chmod(listener.address, 0o660)
+
+
+def _bind(server: Any, credentials: Any, target: str) -> int:
+    try:
+        if credentials is None:
+            return int(server.add_insecure_port(target))
+        return int(server.add_secure_port(target, credentials))
+    except RuntimeError:
+        return 0
+
+
+def _listen(server: Any, credentials: Any) -> Listener:
+    use_unix = hasattr(socket, "AF_UNIX") and os.environ.get(TRANSPORT_ENV, "") != "tcp"
+    if use_unix:
+        listener = _unix_listener()
+        if _bind(server, credentials, f"unix:{listener.address}"):
+            return listener
+        shutil.rmtree(listener.cleanup_dir or "", ignore_errors=True)
+        log.warning("cannot listen on a unix socket; falling back to TCP")
+    low = int(os.environ.get("PLUGIN_MIN_PORT") or 10000)
+    high = int(os.environ.get("PLUGIN_MAX_PORT") or 25000)
+    for port in range(low, high + 1):
+        if _bind(server, credentials, f"127.0.0.1:{port}") == port:
+            return Listener("tcp", f"127.0.0.1:{port}")
+    raise OSError(f"no free TCP port in {low}..{high}")
+
+
+def _side_services(server: Any, shutdown: threading.Event) -> None:
+    """Register go-plugin's controller and stdio services and the health service."""
+    from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+    from provider.plugin.proto import (
+        grpc_controller_pb2,
+        grpc_controller_pb2_grpc,
+        grpc_stdio_pb2_grpc,
+    )
+
+    class Controller(grpc_controller_pb2_grpc.GRPCControllerServicer):
+        def Shutdown(self, request: Any, context: Any) -> Any:
+            log.debug("received Shutdown from Terraform")
+            shutdown.set()
+            return grpc_controller_pb2.Empty()
+
+    class Stdio(grpc_stdio_pb2_grpc.GRPCStdioServicer):
+        def StreamStdio(self, request: Any, context: Any) -> Any:
+            # Nothing is mirrored: logs already reach Terraform through stderr.
+            return iter(())
+
+    grpc_controller_pb2_grpc.add_GRPCControllerServicer_to_server(Controller(), server)
+    grpc_stdio_pb2_grpc.add_GRPCStdioServicer_to_server(Stdio(), server)
+    health_servicer = health.HealthServicer()
+    health_servicer.set("plugin", health_pb2.HealthCheckResponse.SERVING)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+
+
+def start_server(
+    provider_factory: Callable[[], Provider],
+    *,
+    protocol_version: int,
+    client_cert_pem: str | None,
+) -> RunningServer:
+    """Build the core, start a gRPC server for `protocol_version` and bind its listener.
+
+    TLS is served when `client_cert_pem` is given (Terraform's AutoMTLS), plaintext otherwise.
+    """
+    import grpc
+
+    from provider.plugin.core import ProviderCore
+
+    if protocol_version == 6:
+        from provider.plugin import v6 as adapter
+    else:
+        from provider.plugin import v5 as adapter  # type: ignore[no-redef]
+
+    core = ProviderCore(provider_factory())
+    credentials = None
+    cert_der = None
+    if client_cert_pem:
+        from provider.plugin.tls import make_identity
+
+        identity = make_identity()
+        credentials = grpc.ssl_server_credentials(
+            [(identity.key_pem, identity.cert_pem)], root_certificates=None
+        )
+        cert_der = identity.cert_der
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=_workers(), thread_name_prefix="rpc"),
+        options=[
+            ("grpc.max_receive_message_length", MAX_MESSAGE),
+            ("grpc.max_send_message_length", MAX_MESSAGE),
+            ("grpc.so_reuseport", 0),
+        ],
+    )
+    running = RunningServer(server, Listener("", ""), protocol_version, cert_der, core)
+    adapter.register(server, core)
+    _side_services(server, running.shutdown)
+    running.listener = _listen(server, credentials)
+    server.start()
+    _share_with_group(running.listener)
+    return running
+
+
+def _watch_parent(shutdown: threading.Event) -> None:
+    """Exit when Terraform dies, so no orphan provider outlives it."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while not shutdown.wait(PARENT_POLL_SECONDS):
+            if os.getppid() != parent:
+                log.warning("Terraform (pid %d) went away; exiting", parent)
+                shutdown.set()
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _exit_now(running: RunningServer, code: int) -> None:
+    running.stop(grace=0.5)
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    sys.stderr.flush()
+    # Skip interpreter teardown (joining grpc's threads can take a while); Terraform is
+    # counting, and every launch of a command pays for it.
+    os._exit(code)
+
+
+def serve(provider_factory: Callable[[], Provider], name: str | None = None) -> None:
+    """Run the go-plugin handshake and serve until Terraform says Shutdown; never returns."""
+    if not handshake.has_magic_cookie():
+        raise SystemExit(1)
+    plugin_logging.configure()
+    if name:
+        log.debug("starting provider %s", name)
+    # Anything written to fd 1 before or after the handshake line would break the launch or
+    # confuse Terraform, so stdout is pointed at stderr and only the handshake line goes to
+    # the real stdout.
+    sys.stdout.flush()
+    real_stdout = os.dup(1)
+    os.dup2(2, 1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Terraform owns Ctrl-C; it sends Stop
+    try:
+        version = handshake.negotiate()
+        running = start_server(
+            provider_factory,
+            protocol_version=version,
+            client_cert_pem=os.environ.get("PLUGIN_CLIENT_CERT") or None,
+        )
+    except handshake.HandshakeError as e:
+        os.write(real_stdout, f"{e}\n".encode())  # shown by Terraform in its launch error
+        log.error("%s", e)
+        raise SystemExit(1) from None
+    line = handshake.handshake_line(
+        version, running.listener.network, running.listener.address, running.cert_der
+    )
+    os.write(real_stdout, (line + "\n").encode())
+    os.close(real_stdout)
+    log.debug(
+        "serving protocol %d on %s %s", version, running.listener.network, running.listener.address
+    )
+    _watch_parent(running.shutdown)
+    running.shutdown.wait()
+    _exit_now(running, 0)
+
+
+def serve_debug(
+    provider_factory: Callable[[], Provider], source_address: str, out: Any = None
+) -> None:
+    """Serve without Terraform (plaintext) and print the TF_REATTACH_PROVIDERS to export.
+
+    Runs until Ctrl-C; Terraform does not stop a provider reattached with `Test: true`.
+    """
+    out = out or sys.stdout
+    plugin_logging.configure(level=plugin_logging.level_from_env() if _tf_log_set() else None)
+    version = handshake.negotiate(
+        {k: v for k, v in os.environ.items() if k != "PLUGIN_PROTOCOL_VERSIONS"}
+    )
+    running = start_server(provider_factory, protocol_version=version, client_cert_pem=None)
+    reattach = {
+        source_address: {
+            "Protocol": "grpc",
+            "ProtocolVersion": version,
+            "Pid": os.getpid(),
+            "Test": True,
+            "Addr": {"Network": running.listener.network, "String": running.listener.address},
+        }
+    }
+    value = json.dumps(reattach, separators=(",", ":"))
+    out.write(
+        f"Provider {source_address} serving protocol {version}. In another shell run:\n\n"
+        f"    export TF_REATTACH_PROVIDERS='{value}'\n\n"
+        "then use terraform as usual. Ctrl-C stops the provider.\n"
+    )
+    out.flush()
+    stopped = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stopped.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    while not stopped.wait(0.5) and not running.shutdown.is_set():
+        pass
+    running.stop(grace=1)
+
+
+def _tf_log_set() -> bool:
+    return bool(os.environ.get("TF_LOG") or os.environ.get("TF_LOG_PROVIDER"))
