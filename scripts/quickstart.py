@@ -470,7 +470,9 @@ def run(options: Options) -> int:
 
         with reporter.step(
             "terraform init",
-            "installs rackspace/rackspace from the private mirror and the shared-ip module",
+            "installs rackspace/rackspace from the private mirror and the shared-ip module "
+            "(newer Terraform warns that the lock file has only local checksums: expected "
+            "for a local mirror)",
         ) as outcome:
             run_streaming([tf, "init", "-input=false", *color], config_dir, env, show)
             outcome["note"] = "examples/shared-ip + examples/modules/shared-ip"

@@ -4,5 +4,5 @@ data "rackspace_server_ip_associations" "web1" {
 }
 
 output "web1_associated_addresses" {
-  value = [for a in data.rackspace_server_ip_associations.web1.associations : a.address]
+  value = [for a in data.rackspace_server_ip_associations.web1.ip_associations : a.address]
 }
