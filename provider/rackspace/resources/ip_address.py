@@ -105,10 +105,11 @@ class IPAddress(Resource):
         version = int(planned.get("version") or 4)
         try:
             ip = api.create_ip_address(
-                network_id=planned["network_id"],
+                # The API's ids are lower case; the user's spelling is kept in state only.
+                network_id=planned["network_id"].lower(),
                 version=version,
-                port_ids=sorted(port_ids) if port_ids is not None else None,
-                device_ids=sorted(server_ids) if server_ids is not None else None,
+                port_ids=_lower(port_ids) if port_ids is not None else None,
+                device_ids=_lower(server_ids) if server_ids is not None else None,
             )
         except (AmbiguousOutcome, ServerError) as err:
             raise self._maybe_created(planned, err, ctx) from None
@@ -148,7 +149,7 @@ class IPAddress(Resource):
                 and port_ids is not None
                 and not same_ids(port_ids, prior.get("port_ids") or ())
             ):
-                ip = client.networks.update_ip_address(ip_id, sorted(port_ids))
+                ip = client.networks.update_ip_address(ip_id, _lower(port_ids))
             else:
                 ip = client.networks.get_ip_address(ip_id)
         except BadRequest as err:
@@ -278,6 +279,10 @@ def _state(
         "tenant_id": str(ip.get("tenant_id") or ""),
         "type": ip.get("type") or "",
     }
+
+
+def _lower(ids: Any) -> list[str]:
+    return sorted({i.lower() for i in ids})
 
 
 def _create_error(planned: dict[str, Any], err: ApiError) -> ProviderError:

@@ -64,7 +64,7 @@ class ServerIPAssociation(Resource):
     def create(self, planned: dict[str, Any], ctx: Context) -> dict[str, Any]:
         """PUT the association; an association the API already has is adopted."""
         client = self.client.bound(ctx.cancelled)
-        server_id, ip_id = planned["server_id"], planned["ip_address_id"]
+        server_id, ip_id = planned["server_id"].lower(), planned["ip_address_id"].lower()
         summary = f"Failed to associate shared IP {ip_id} with server {server_id}"
         try:
             created = client.servers.associate(server_id, ip_id)
@@ -95,12 +95,12 @@ class ServerIPAssociation(Resource):
         if not address:
             found = self._find(client, server_id, ip_id, summary)
             address = (found or {}).get("address") or self._address_of(client, ip_id)
-        return _state(server_id, ip_id, address)
+        return _state(planned["server_id"], planned["ip_address_id"], address)
 
     def read(self, state: dict[str, Any], ctx: Context) -> dict[str, Any] | None:
         """List the server's associations; None when the server or the association is gone."""
         client = self.client.bound(ctx.cancelled)
-        server_id, ip_id = state["server_id"], state["ip_address_id"]
+        server_id, ip_id = state["server_id"].lower(), state["ip_address_id"].lower()
         try:
             associations = client.servers.list_ip_associations(server_id)
         except NotFound:
@@ -110,14 +110,15 @@ class ServerIPAssociation(Resource):
             raise api_error(f"Failed to read the associations of server {server_id}", err) from None
         for association in associations:
             if association["id"].lower() == ip_id.lower():
-                return _state(server_id, ip_id, association["address"] or state.get("address"))
+                address = association["address"] or state.get("address")
+                return _state(state["server_id"], state["ip_address_id"], address)
         ctx.log.info("association of %s with %s is gone; removing it from state", ip_id, server_id)
         return None
 
     def delete(self, state: dict[str, Any], ctx: Context) -> None:
         """DELETE the association; 404 (already gone) is success."""
         client = self.client.bound(ctx.cancelled)
-        server_id, ip_id = state["server_id"], state["ip_address_id"]
+        server_id, ip_id = state["server_id"].lower(), state["ip_address_id"].lower()
         try:
             client.servers.disassociate(server_id, ip_id)
         except NotFound:

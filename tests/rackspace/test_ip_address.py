@@ -1,0 +1,241 @@
+"""rackspace_ip_address: plan-time validation, CRUD against an in-memory cloud, diagnostics."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from provider.plugin import Context, ProviderError, Unknown
+from provider.rackspace.resources.ip_address import IPAddress
+
+from .fakes import PUBLICNET, FakeClient, FakeCloud
+from .sdk_driver import Driver
+
+T = "rackspace_ip_address"
+S1, S2, S3 = (f"a1000000-0000-4000-8000-00000000000{i}" for i in (1, 2, 3))
+BAD = "not-a-uuid"
+
+
+@pytest.fixture
+def cloud():
+    c = FakeCloud()
+    c.ports_of = {s: c.add_server(s) for s in (S1, S2, S3)}  # type: ignore[attr-defined]
+    return c
+
+
+def ctx() -> Context:
+    return Context(cancelled=threading.Event())
+
+
+def planned_config(**kw):
+    base = dict.fromkeys(IPAddress.schema.attributes)
+    base.update(
+        id=Unknown, address=Unknown, subnet_id=Unknown, tenant_id=Unknown, type=Unknown, version=4
+    )
+    return base | kw
+
+
+# ---------------------------------------------------------------- plan-time validation
+
+
+@pytest.mark.parametrize(
+    ("config", "path", "words"),
+    [
+        ({"network_id": BAD, "port_ids": {S1, S2}}, ("network_id",), "UUID"),
+        ({"network_id": PUBLICNET, "version": 5, "port_ids": {S1, S2}}, ("version",), "4, 6"),
+        ({"network_id": PUBLICNET, "port_ids": {S1}}, ("port_ids",), "at least 2"),
+        ({"network_id": PUBLICNET, "port_ids": {S1, BAD}}, ("port_ids",), "UUID"),
+        ({"network_id": PUBLICNET, "server_ids": {S1, BAD}}, ("server_ids",), "UUID"),
+        ({"network_id": PUBLICNET, "port_ids": {S1, S2}, "server_ids": {S1, S2}}, None, "Exactly"),
+        ({"network_id": PUBLICNET}, None, "Exactly one"),
+    ],
+)
+def test_validation_points_at_the_attribute(config, path, words):
+    diags = Driver(None).validate(T, config)
+    assert diags, config
+    assert any(words in d.summary + d.detail for d in diags), diags
+    if path is not None:
+        assert any(d.path is not None and d.path[: len(path)] == path for d in diags), diags
+
+
+def test_valid_configs_pass_including_unknowns():
+    d = Driver(None)
+    assert d.validate(T, {"network_id": PUBLICNET.upper(), "port_ids": {S1, S2}}) == []
+    assert d.validate(T, {"network_id": PUBLICNET, "server_ids": {S1, S2}, "version": 6}) == []
+    assert d.validate(T, {"network_id": Unknown, "port_ids": Unknown}) == []
+
+
+def test_plan_rules():
+    d = Driver(None)
+    planned, _, diags = d.plan(T, None, {"network_id": PUBLICNET, "server_ids": {S1, S2}})
+    assert not diags
+    assert planned["version"] == 4 and planned["port_ids"] is Unknown and planned["id"] is Unknown
+    prior = {
+        "id": "i",
+        "network_id": PUBLICNET,
+        "version": 4,
+        "port_ids": frozenset({"p1", "p2"}),
+        "server_ids": None,
+        "address": "203.0.113.5",
+        "subnet_id": "s",
+        "tenant_id": "1",
+        "type": "shared",
+    }
+    # port_ids change in place; computed values are kept
+    planned, replace, _ = d.plan(
+        T, prior, {"network_id": PUBLICNET, "port_ids": {"p1", "p2", "p3"}}
+    )
+    assert replace == [] and planned["address"] == "203.0.113.5" and planned["id"] == "i"
+    # network_id and version force replacement
+    _, replace, _ = d.plan(T, prior, {"network_id": S3, "port_ids": {"p1", "p2"}})
+    assert replace == [("network_id",)]
+    _, replace, _ = d.plan(
+        T, prior, {"network_id": PUBLICNET, "version": 6, "port_ids": {"p1", "p2"}}
+    )
+    assert replace == [("version",)]
+    # with server_ids, unchanged: port_ids keeps its prior value (no diff)
+    by_server = prior | {"server_ids": frozenset({S1, S2})}
+    planned, replace, _ = d.plan(T, by_server, {"network_id": PUBLICNET, "server_ids": {S1, S2}})
+    assert replace == [] and planned["port_ids"] == frozenset({"p1", "p2"})
+    _, replace, _ = d.plan(T, by_server, {"network_id": PUBLICNET, "server_ids": {S1, S3}})
+    assert replace == [("server_ids",)]
+
+
+# ---------------------------------------------------------------- CRUD
+
+
+def test_create_read_update_delete_by_ports(cloud):
+    r = IPAddress(FakeClient(cloud))
+    p1, p2, p3 = (cloud.ports_of[s] for s in (S1, S2, S3))
+    state = r.create(planned_config(network_id=PUBLICNET, port_ids=frozenset({p1, p2})), ctx())
+    assert state["port_ids"] == frozenset({p1, p2}) and state["type"] == "shared"
+    assert state["version"] == 4 and state["server_ids"] is None and state["address"]
+    assert r.read(state, ctx()) == state
+    updated = r.update(state, state | {"port_ids": frozenset({p1, p2, p3})}, ctx())
+    assert updated["port_ids"] == frozenset({p1, p2, p3})
+    assert set(cloud.ips[state["id"]]["port_ids"]) == {p1, p2, p3}
+    r.delete(updated, ctx())
+    assert cloud.ips == {}
+    assert r.read(updated, ctx()) is None  # 404 on read: gone from state
+    r.delete(updated, ctx())  # 404 on delete: success
+
+
+def test_create_by_servers_computes_ports(cloud):
+    r = IPAddress(FakeClient(cloud))
+    state = r.create(
+        planned_config(network_id=PUBLICNET, server_ids=frozenset({S1, S2}), port_ids=Unknown),
+        ctx(),
+    )
+    assert state["port_ids"] == frozenset({cloud.ports_of[S1], cloud.ports_of[S2]})
+    assert state["server_ids"] == frozenset({S1, S2})
+    # the ports change behind Terraform's back: read reports the servers now holding it
+    cloud.ips[state["id"]]["port_ids"] = [cloud.ports_of[S1], cloud.ports_of[S3]]
+    assert r.read(state, ctx())["server_ids"] == frozenset({S1, S3})
+
+
+def test_upper_case_ids_keep_their_spelling(cloud):
+    r = IPAddress(FakeClient(cloud))
+    p1, p2 = (cloud.ports_of[s] for s in (S1, S2))
+    planned = planned_config(network_id=PUBLICNET, port_ids=frozenset({p1.upper(), p2}))
+    state = r.create(planned, ctx())
+    assert state["port_ids"] == frozenset({p1.upper(), p2})
+    assert r.read(state, ctx())["port_ids"] == frozenset({p1.upper(), p2})
+
+
+def test_unknown_server_names_server_ids(cloud):
+    r = IPAddress(FakeClient(cloud))
+    with pytest.raises(ProviderError) as exc:
+        r.create(
+            planned_config(
+                network_id=PUBLICNET,
+                port_ids=Unknown,
+                server_ids=frozenset({S1, "a1000000-0000-4000-8000-0000000000ff"}),
+            ),
+            ctx(),
+        )
+    assert exc.value.path == ("server_ids",)
+    assert "404" in exc.value.detail and "NotAllPortOrDeviceFound" in exc.value.detail
+    assert cloud.ips == {}
+
+
+def test_delete_while_associated_names_the_servers(cloud):
+    r = IPAddress(FakeClient(cloud))
+    ports = frozenset(cloud.ports_of[s] for s in (S1, S2, S3))
+    state = r.create(planned_config(network_id=PUBLICNET, port_ids=ports), ctx())
+    cloud.associated |= {(S1, state["id"]), (S3, state["id"])}
+    with pytest.raises(ProviderError) as exc:
+        r.delete(state, ctx())
+    detail = exc.value.detail
+    assert exc.value.summary == f"Failed to delete shared IP {state['id']}"
+    assert S1 in detail and S3 in detail and S2 not in detail
+    assert "rackspace_server_ip_association" in detail and "PortRequiresDisassociation" in detail
+    assert state["id"] in cloud.ips
+
+
+def test_removing_an_associated_port_names_the_server(cloud):
+    r = IPAddress(FakeClient(cloud))
+    ports = frozenset(cloud.ports_of[s] for s in (S1, S2, S3))
+    state = r.create(planned_config(network_id=PUBLICNET, port_ids=ports), ctx())
+    cloud.associated |= {(S1, state["id"]), (S3, state["id"])}
+    with pytest.raises(ProviderError) as exc:
+        r.update(state, state | {"port_ids": ports - {cloud.ports_of[S3]}}, ctx())
+    assert exc.value.path == ("port_ids",)
+    assert S3 in exc.value.detail and S1 not in exc.value.detail
+
+
+def test_ambiguous_create_names_the_candidate_and_import_command(cloud):
+    cloud.create_outcome = "ambiguous-created"
+    r = IPAddress(FakeClient(cloud))
+    ports = frozenset(cloud.ports_of[s] for s in (S1, S2))
+    with pytest.raises(ProviderError) as exc:
+        r.create(planned_config(network_id=PUBLICNET, port_ids=ports), ctx())
+    [made] = cloud.ips
+    assert "may have succeeded" in exc.value.summary
+    assert f"terraform import rackspace_ip_address.<name> {made}" in exc.value.detail
+    assert [c for c in cloud.calls if c[0] == "create_ip_address"] == [
+        ("create_ip_address", PUBLICNET)
+    ]
+
+
+def test_ambiguous_create_by_servers_finds_candidate(cloud):
+    cloud.create_outcome = "ambiguous-created"
+    r = IPAddress(FakeClient(cloud))
+    with pytest.raises(ProviderError) as exc:
+        r.create(
+            planned_config(network_id=PUBLICNET, port_ids=Unknown, server_ids=frozenset({S1, S2})),
+            ctx(),
+        )
+    [made] = cloud.ips
+    assert made in exc.value.detail
+
+
+def test_ambiguous_create_without_candidate_says_retry(cloud):
+    cloud.create_outcome = "ambiguous-none"
+    r = IPAddress(FakeClient(cloud))
+    ports = frozenset(cloud.ports_of[s] for s in (S1, S2))
+    with pytest.raises(ProviderError) as exc:
+        r.create(planned_config(network_id=PUBLICNET, port_ids=ports), ctx())
+    assert "none was created" in exc.value.detail and "apply again" in exc.value.detail
+
+
+def test_import(cloud):
+    r = IPAddress(FakeClient(cloud))
+    state = r.create(
+        planned_config(
+            network_id=PUBLICNET, port_ids=frozenset(cloud.ports_of[s] for s in (S1, S2))
+        ),
+        ctx(),
+    )
+    partial = r.import_state(state["id"], ctx())
+    assert r.read(partial, ctx()) == state
+    with pytest.raises(ProviderError) as exc:
+        r.import_state("203.0.113.5", ctx())
+    assert "UUID" in exc.value.detail
+
+
+def test_operations_use_the_context_cancel_event(cloud):
+    client = FakeClient(cloud)
+    c = ctx()
+    IPAddress(client).read({"id": "x"}, c)
+    assert client.bound_with == [c.cancelled]
