@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from importlib import metadata
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -21,6 +20,9 @@ def _factory() -> Provider:
 
 
 def _version() -> str:
+    # importlib.metadata costs ~30 ms to import: only `install` asks for the version.
+    from importlib import metadata
+
     try:
         return metadata.version(DISTRIBUTION)
     except metadata.PackageNotFoundError:
@@ -31,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script and of `python -m provider`."""
     from provider.plugin.cli import run
 
-    return run(argv, _factory, SOURCE_ADDRESS, _version(), module="provider")
+    return run(argv, _factory, SOURCE_ADDRESS, _version, module="provider")
 
 
 if __name__ == "__main__":

@@ -6,9 +6,7 @@ knows which provider it is.
 
 from __future__ import annotations
 
-import argparse
 import os
-import platform
 import stat
 import sys
 from collections.abc import Callable, Sequence
@@ -33,6 +31,8 @@ Then use `source = "{source}"` in a required_providers block and run `terraform 
 
 def platform_target() -> str:
     """Terraform's `<os>_<arch>` name for this machine (linux_amd64, darwin_arm64, ...)."""
+    import platform
+
     os_name = sys.platform
     if os_name.startswith("linux"):
         os_name = "linux"
@@ -86,7 +86,7 @@ def run(
     argv: Sequence[str] | None,
     provider_factory: Callable[[], Provider],
     source_address: str,
-    version: str,
+    version: str | Callable[[], str],
     *,
     module: str | None = None,
     prog: str | None = None,
@@ -94,6 +94,7 @@ def run(
     """Dispatch a provider executable's command line; returns the exit status.
 
     `module` is what the launcher runs with `python -m` (default: the factory's top package).
+    `version` may be a callable, so serving never pays for looking it up.
     """
     args = list(sys.argv[1:] if argv is None else argv)
     type_name = source_address.rsplit("/", 1)[-1]
@@ -113,6 +114,8 @@ def run(
             )
         )
         return 1
+    import argparse  # not on the serve path: Terraform launches with no arguments
+
     parser = argparse.ArgumentParser(prog=prog, description=f"Terraform provider {source_address}")
     commands = parser.add_subparsers(dest="command", required=True)
     p_install = commands.add_parser("install", help="install a launcher for Terraform to find")
@@ -126,8 +129,9 @@ def run(
     commands.add_parser("serve", help="serve for Terraform (what Terraform runs)")
     ns = parser.parse_args(args)
     if ns.command == "install":
-        path = install(source_address, version, module, ns.dir)
-        sys.stderr.write(f"Installed {source_address} {version} launcher at {path}\n")
+        resolved = version() if callable(version) else version
+        path = install(source_address, resolved, module, ns.dir)
+        sys.stderr.write(f"Installed {source_address} {resolved} launcher at {path}\n")
         return 0
     if ns.command == "debug":
         from provider.plugin.server import serve_debug

@@ -117,7 +117,8 @@ def _listen(server: Any, credentials: Any) -> Listener:
 
 def _side_services(server: Any, shutdown: threading.Event) -> None:
     """Register go-plugin's controller and stdio services and the health service."""
-    from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+    import grpc
+    from grpc_health.v1 import health_pb2
 
     from provider.plugin.proto import (
         grpc_controller_pb2,
@@ -136,11 +137,51 @@ def _side_services(server: Any, shutdown: threading.Event) -> None:
             # Nothing is mirrored: logs already reach Terraform through stderr.
             return iter(())
 
+    def check(request: Any, context: Any) -> Any:
+        # go-plugin's clients ask for the service "plugin"; "" means the server as a whole.
+        if request.service in ("", "plugin"):
+            return health_pb2.HealthCheckResponse(status=health_pb2.HealthCheckResponse.SERVING)
+        context.abort(grpc.StatusCode.NOT_FOUND, f"unknown service {request.service!r}")
+
     grpc_controller_pb2_grpc.add_GRPCControllerServicer_to_server(Controller(), server)
     grpc_stdio_pb2_grpc.add_GRPCStdioServicer_to_server(Stdio(), server)
-    health_servicer = health.HealthServicer()
-    health_servicer.set("plugin", health_pb2.HealthCheckResponse.SERVING)
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    # grpcio-health-checking's servicer module pulls in asyncio; the one RPC go-plugin uses
+    # is served directly from its messages instead.
+    health = grpc.method_handlers_generic_handler(
+        "grpc.health.v1.Health",
+        {
+            "Check": grpc.unary_unary_rpc_method_handler(
+                check,
+                request_deserializer=health_pb2.HealthCheckRequest.FromString,
+                response_serializer=health_pb2.HealthCheckResponse.SerializeToString,
+            )
+        },
+    )
+    server.add_generic_rpc_handlers((health,))
+
+
+class _IdentityInBackground:
+    """Makes the TLS identity on a thread while the main thread imports grpc and the provider."""
+
+    def __init__(self) -> None:
+        self._result: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="tls-identity", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            from provider.plugin.tls import make_identity
+
+            self._result = make_identity()
+        except BaseException as e:  # re-raised on the main thread
+            self._error = e
+
+    def get(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._result
 
 
 def start_server(
@@ -153,6 +194,7 @@ def start_server(
 
     TLS is served when `client_cert_pem` is given (Terraform's AutoMTLS), plaintext otherwise.
     """
+    identity_job = _IdentityInBackground() if client_cert_pem else None
     import grpc
 
     from provider.plugin.core import ProviderCore
@@ -165,10 +207,8 @@ def start_server(
     core = ProviderCore(provider_factory())
     credentials = None
     cert_der = None
-    if client_cert_pem:
-        from provider.plugin.tls import make_identity
-
-        identity = make_identity()
+    if identity_job is not None:
+        identity = identity_job.get()
         credentials = grpc.ssl_server_credentials(
             [(identity.key_pem, identity.cert_pem)], root_certificates=None
         )
