@@ -12,6 +12,7 @@ import ipaddress
 import json
 import logging
 import time
+from datetime import UTC, datetime
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,7 +106,7 @@ def _rate_limit(key: str) -> None:
         return
     request.environ[FAULT_KEY] = "rate_limit"
     retry = rt.traffic.retry_after(wait)
-    retry_at = auth.iso(time.time() + retry).replace(".000Z", "Z")
+    retry_at = datetime.fromtimestamp(time.time() + retry, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     raise ApiError(
         413,
         "OverLimit Retry...",
