@@ -37,6 +37,7 @@ from provider.plugin.values import DynamicValue, Unknown
 
 __all__ = [
     "CodecError",
+    "coerce",
     "decode",
     "decode_flatmap",
     "decode_json",
@@ -329,12 +330,47 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+def coerce(value: Any, t: CtyType) -> Any:
+    """Apply cty's safe primitive conversions (e.g. "2" to 2) wherever `t` asks for them.
+
+    Used on upgraded raw state, where old flat state holds every primitive as a string.
+    """
+    if value is None or value is Unknown or t is Dynamic:
+        return value
+    if t is Number and isinstance(value, str):
+        return normalise_number(value)
+    if t is Bool and isinstance(value, str) and value in ("true", "false"):
+        return value == "true"
+    if t is String and isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return str(value)
+    if t is String and isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(t, Object) and isinstance(value, Mapping):
+        return {k: coerce(v, t.attributes[k]) if k in t.attributes else v for k, v in value.items()}
+    if isinstance(t, Map) and isinstance(value, Mapping):
+        return {k: coerce(v, t.element) for k, v in value.items()}
+    if isinstance(t, Tuple) and isinstance(value, list | tuple):
+        return [coerce(v, et) for v, et in zip(value, t.elements, strict=False)]
+    if isinstance(t, List | Set) and isinstance(value, list | tuple | set | frozenset):
+        items = [coerce(v, t.element) for v in value]
+        return frozenset(items) if isinstance(value, set | frozenset) else items
+    return value
+
+
 # ---------------------------------------------------------------------------------- flatmap
 
 
 def decode_flatmap(flat: Mapping[str, str], t: Object) -> dict[str, Any]:
-    """Decode Terraform 0.11-era flat state (`"ports.#" = "2"`, `"ports.0" = ...`)."""
-    return _flat_object(flat, "", t)
+    """Decode Terraform 0.11-era flat state (`"ports.#" = "2"`, `"ports.0" = ...`).
+
+    Attributes the type knows are decoded by it; other top-level keys (from an older schema)
+    are kept as their raw strings for the resource's `upgrade_state` to interpret.
+    """
+    value = _flat_object(flat, "", t)
+    for key, text in flat.items():
+        if "." not in key and key not in value:
+            value[key] = text
+    return value
 
 
 def _flat_object(flat: Mapping[str, str], prefix: str, t: Object) -> dict[str, Any]:

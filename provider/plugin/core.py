@@ -333,6 +333,7 @@ class ProviderCore:
             else:
                 state = None
             state = _drop_unknown_keys(schema, complete(schema, state))
+            state = codec.coerce(state, schema.implied_type())
             if state is not None:
                 self._require_known(state, type_name, "upgrade_state")
             result.state = self._encode(state, schema)
