@@ -1,0 +1,135 @@
+"""The API client and resources against the real sandbox over HTTP (fast, no Terraform)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from provider.plugin import Context, ProviderError, Unknown
+from provider.rackspace.api.client import connect
+from provider.rackspace.api.errors import BadRequest, NotFound
+from provider.rackspace.api.identity import clear_token_cache
+from provider.rackspace.config import resolve
+from provider.rackspace.resources.ip_address import IPAddress
+from provider.rackspace.resources.server_ip_association import ServerIPAssociation
+from tests.support.sandbox import Sandbox
+
+PUBLICNET = "00000000-0000-0000-0000-000000000000"
+S1, S2 = "a1000000-0000-4000-8000-000000000001", "a1000000-0000-4000-8000-000000000002"
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory):
+    with Sandbox(tmp_path_factory.mktemp("sandbox")) as sb:
+        yield sb
+
+
+@pytest.fixture
+def client(sandbox):
+    sandbox.reset()
+    sandbox.clear_faults()
+    sandbox.clear_requests()
+    clear_token_cache()
+    env = sandbox.env()
+    settings = resolve(dict.fromkeys(["max_retries", "request_timeout"]), env=env)
+    c = connect(settings, threading.Event())
+    c.transport.backoff_base = 0.01
+    yield c
+    c.close()
+    clear_token_cache()
+
+
+def ctx() -> Context:
+    return Context(cancelled=threading.Event())
+
+
+def shared_ips(sandbox) -> list:
+    dfw = sandbox.state()["tenants"]["123456"]["DFW"]
+    return [ip for ip in dfw["ip_addresses"] if ip.get("type") == "shared"]
+
+
+def test_lifecycle_and_disassociation_diagnostic(sandbox, client):
+    ports = [
+        client.networks.list_ports(device_id=s, network_id=PUBLICNET)[0]["id"] for s in (S1, S2)
+    ]
+    ip_res, assoc_res = IPAddress(client), ServerIPAssociation(client)
+    planned = dict.fromkeys(IPAddress.schema.attributes, Unknown) | {
+        "network_id": PUBLICNET,
+        "version": 4,
+        "port_ids": frozenset(ports),
+        "server_ids": None,
+    }
+    ip = ip_res.create(planned, ctx())
+    assert ip["type"] == "shared" and ip["port_ids"] == frozenset(ports)
+    assocs = [
+        assoc_res.create(
+            {"id": Unknown, "server_id": s, "ip_address_id": ip["id"], "address": Unknown}, ctx()
+        )
+        for s in (S1, S2)
+    ]
+    assert {a["address"] for a in assocs} == {ip["address"]}
+    # the real sandbox answers PortRequiresDisassociation; the diagnostic names both servers
+    with pytest.raises(ProviderError) as exc:
+        ip_res.delete(ip, ctx())
+    assert S1 in exc.value.detail and S2 in exc.value.detail
+    assert "PortRequiresDisassociation" in exc.value.detail
+    # a repeated association PUT is adopted
+    assert (
+        assoc_res.create(
+            {"id": Unknown, "server_id": S1, "ip_address_id": ip["id"], "address": Unknown}, ctx()
+        )["id"]
+        == assocs[0]["id"]
+    )
+    for a in assocs:
+        assoc_res.delete(a, ctx())
+        assert assoc_res.read(a, ctx()) is None
+        assoc_res.delete(a, ctx())  # already gone: success
+    ip_res.delete(ip, ctx())
+    assert ip_res.read(ip, ctx()) is None
+    assert shared_ips(sandbox) == []
+
+
+def test_reauthenticates_after_tokens_expire(sandbox, client):
+    client.networks.list_ports(device_id=S1)
+    assert sandbox.expire_tokens() >= 1
+    assert client.networks.list_ports(device_id=S1)
+
+
+def test_retries_injected_faults(sandbox, client):
+    # 500s only: the sandbox's 503s carry Retry-After: 1, which would make this test slow.
+    sandbox.set_faults(fault_rate=0.5, fault_kinds=["500"])
+    client.transport.max_retries = 20
+    for _ in range(10):
+        assert client.servers.list_ip_associations(S1) == []
+
+
+def test_errors_from_the_sandbox_are_typed(sandbox, client):
+    with pytest.raises(NotFound) as exc:
+        client.networks.get_ip_address("f0000000-0000-4000-8000-000000000001")
+    assert exc.value.status == 404 and exc.value.message
+    with pytest.raises(NotFound):
+        client.servers.list_ip_associations("f1000000-0000-4000-8000-000000000001")
+    with pytest.raises((BadRequest, NotFound)) as exc:
+        client.networks.create_ip_address(network_id=PUBLICNET, version=4, port_ids=[S1])
+    assert exc.value.message
+    assert shared_ips(sandbox) == []
+
+
+def test_dropped_create_is_not_retried_and_names_the_new_ip(sandbox, client):
+    ports = [
+        client.networks.list_ports(device_id=s, network_id=PUBLICNET)[0]["id"] for s in (S1, S2)
+    ]
+    sandbox.set_faults(drop_after_commit=1)  # the POST is applied, then the connection drops
+    planned = dict.fromkeys(IPAddress.schema.attributes, Unknown) | {
+        "network_id": PUBLICNET,
+        "version": 4,
+        "port_ids": frozenset(ports),
+        "server_ids": None,
+    }
+    with pytest.raises(ProviderError) as exc:
+        IPAddress(client).create(planned, ctx())
+    [made] = shared_ips(sandbox)
+    assert f"terraform import rackspace_ip_address.<name> {made['id']}" in exc.value.detail
+    posts = [r for r in sandbox.requests() if r["method"] == "POST" and "ip_addresses" in r["path"]]
+    assert len(posts) == 1
