@@ -124,6 +124,15 @@ def render_markdown(results: dict[str, Any], analysis: str | None = None) -> str
             rows.append([labels[key], n, *[f"{ops.get(op, 0):.1f} MB" for op in OPS]])
     out += _table(["provider", "N", *OPS], rows)
 
+    cpu = results.get("provider_cpu", {})
+    if cpu:
+        out += ["", "CPU seconds used by all provider processes of one command (median):", ""]
+        rows = []
+        for key, by_n in cpu.items():
+            for n, ops in by_n.items():
+                rows.append([labels[key], n, *[f"{ops.get(op, 0):.2f} s" for op in OPS]])
+        out += _table(["provider", "N", *OPS], rows)
+
     launches = results.get("launches", {})
     if launches:
         out += ["", "Provider processes Terraform started per command:", ""]

