@@ -140,10 +140,28 @@ def _attribute_line(
     full = f"{path}.{name}" if path else name
     if nested is not None:
         text = (text + " " if text else "") + f"(see [below for nested schema](#{_anchor(full)}))"
-    if replaces:
+    if replaces and "replac" not in text.lower():
         text = (text + " " if text else "") + replaces
     line = f"- `{name}` ({', '.join(flags)})" + (f" {text}" if text else "")
     return line, ((full, nested) if nested is not None else None)
+
+
+def _object_section(full: str, fields: Mapping[str, Any]) -> list[str]:
+    """The nested schema of an object-typed attribute, and of objects nested in it."""
+    lines = [f'<a id="{_anchor(full)}"></a>', f"### Nested Schema for `{full}`", ""]
+    lines += ["Read-Only:", ""]
+    deeper: list[tuple[str, dict[str, Any]]] = []
+    for name in sorted(fields):
+        line = f"- `{name}` ({type_label(fields[name])})"
+        inner = _object_fields(fields[name])
+        if inner is not None:
+            line += f" (see [below for nested schema](#{_anchor(f'{full}.{name}')}))"
+            deeper.append((f"{full}.{name}", inner))
+        lines.append(line)
+    lines.append("")
+    for path, inner in deeper:
+        lines += _object_section(path, inner)
+    return lines
 
 
 def _block_sections(
@@ -187,11 +205,7 @@ def _block_sections(
         if groups[key]:
             lines += [f"### {title}", "", *groups[key], ""]
     for full, fields in nested_objects:
-        lines += [f'<a id="{_anchor(full)}"></a>', f"### Nested Schema for `{full}`", ""]
-        lines += ["Read-Only:", ""]
-        for name in sorted(fields):
-            lines.append(f"- `{name}` ({type_label(fields[name])})")
-        lines.append("")
+        lines += _object_section(full, fields)
     for name in sorted(block.get("block_types", {})):
         full = f"{path}.{name}" if path else name
         lines += [f'<a id="{_anchor(full)}"></a>', f"### Nested Schema for `{full}`", ""]
@@ -399,7 +413,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         terraform, _ = find_terraform(args.terraform)
         pages = generate(terraform)
-    except QuickstartError as exc:
+    except (QuickstartError, OSError, subprocess.SubprocessError, ValueError, KeyError) as exc:
         print(f"gen_docs: {exc}", file=sys.stderr)
         return 1
     if args.check:

@@ -142,7 +142,8 @@ def find_terraform(explicit: str | None) -> tuple[Path, str]:
         path = shutil.which(explicit)
         if path is None:
             raise QuickstartError(f"--terraform {explicit!r}: no such executable")
-        return Path(path), "--terraform / $TERRAFORM"
+        # Absolute, because Terraform runs in other working directories.
+        return Path(path).resolve(), "--terraform / $TERRAFORM"
     for directory in os.environ.get("PATH", "").split(os.pathsep):
         if not directory:
             continue
@@ -558,7 +559,7 @@ def run(options: Options) -> int:
             outcome["note"] = f"exit status {sandbox.process.returncode}"
             sandbox = None
         ok = True
-    except QuickstartError as exc:
+    except (QuickstartError, OSError, subprocess.SubprocessError) as exc:
         print(f"\nquickstart: {exc}", file=sys.stderr)
     except KeyboardInterrupt:
         print("\nquickstart: interrupted", file=sys.stderr)
