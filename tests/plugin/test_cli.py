@@ -1,0 +1,87 @@
+"""The provider command line: install, debug, and the shipped console script."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import grpc
+
+from provider.plugin.cli import install, launcher_script, platform_target
+from provider.plugin.proto import tfplugin6_pb2, tfplugin6_pb2_grpc
+from tests.plugin.plugin_client import REPO_ROOT
+
+
+def test_launcher_execs_the_interpreter() -> None:
+    script = launcher_script("provider", python="/opt/py/bin/python3")
+    assert script == '#!/bin/sh\nexec "/opt/py/bin/python3" -m provider "$@"\n'
+
+
+def test_install_writes_an_executable_launcher_in_mirror_layout(tmp_path: Path) -> None:
+    path = install("registry.terraform.io/acme/widget", "1.2.3", "acme_provider", tmp_path)
+    expected = (
+        tmp_path
+        / "registry.terraform.io/acme/widget/1.2.3"
+        / platform_target()
+        / "terraform-provider-widget_v1.2.3"
+    )
+    assert path == expected
+    assert path.stat().st_mode & stat.S_IXUSR
+    assert path.read_text().startswith("#!/bin/sh\nexec ")
+    assert re.fullmatch(r"(linux|darwin|windows|freebsd)_\w+", platform_target())
+
+
+def test_console_script_install_and_help(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "terraform-provider-rackspace"
+    proc = subprocess.run(
+        [str(script), "install", "--dir", str(tmp_path)], capture_output=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    (launcher,) = tmp_path.glob(
+        "registry.terraform.io/rackspace/rackspace/0.1.0/*/terraform-provider-rackspace_v0.1.0"
+    )
+    assert f'exec "{sys.executable}" -m provider "$@"' in launcher.read_text()
+    env = {k: v for k, v in os.environ.items() if k != "TF_PLUGIN_MAGIC_COOKIE"}
+    proc = subprocess.run([str(launcher)], capture_output=True, timeout=60, env=env)
+    assert proc.returncode == 1 and proc.stdout == b""
+    assert b"terraform-provider-rackspace install" in proc.stderr
+
+
+def test_debug_serves_and_prints_reattach_line() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "PLUGIN_"))}
+    env["PYTHONPATH"] = str(REPO_ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.plugin.example_provider", "debug"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = ""
+        while "TF_REATTACH_PROVIDERS" not in line:
+            line = proc.stdout.readline()  # type: ignore[union-attr]
+            assert line, "debug mode exited early"
+        value = json.loads(line.split("=", 1)[1].strip().strip("'"))
+        entry = value["registry.terraform.io/example/example"]
+        assert entry["Protocol"] == "grpc" and entry["ProtocolVersion"] == 6
+        assert entry["Test"] is True and entry["Pid"] == proc.pid
+        assert entry["Addr"]["Network"] == "unix"
+        with grpc.insecure_channel(f"unix:{entry['Addr']['String']}") as channel:
+            stub = tfplugin6_pb2_grpc.ProviderStub(channel)
+            resp = stub.GetProviderSchema(tfplugin6_pb2.GetProviderSchema.Request(), timeout=10)
+            assert "example_thing" in resp.resource_schemas
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stdout.close()  # type: ignore[union-attr]
+        proc.stderr.close()  # type: ignore[union-attr]
