@@ -12,8 +12,8 @@ import ipaddress
 import json
 import logging
 import time
-from datetime import UTC, datetime
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request

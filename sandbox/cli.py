@@ -118,6 +118,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SeedError as exc:
         print(f"rackspace-sandbox: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug: say so in one line rather than with a traceback
+        print(f"rackspace-sandbox: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
 
 
 def _serve(args: argparse.Namespace) -> int:

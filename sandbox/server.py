@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import sys
 import threading
 from dataclasses import dataclass
@@ -59,13 +60,35 @@ def build_server(options: ServeOptions) -> tuple[BaseWSGIServer, Runtime, bool]:
     rt, seeded = open_runtime(options)
     app = create_app(rt, echo_requests=options.echo_requests)
     try:
-        server = make_server(
-            options.host, options.port, app, threaded=True, request_handler=_QuietHandler
-        )
-    except BaseException:
+        listener = _listen(options.host, options.port)
+    except OSError:
         rt.store.close()
         raise
+    with listener:
+        # werkzeug would print its own message and exit on a busy port; binding here first
+        # keeps the error ours, and werkzeug serves on a duplicate of the bound socket.
+        server = make_server(
+            options.host,
+            options.port,
+            app,
+            threaded=True,
+            request_handler=_QuietHandler,
+            fd=listener.fileno(),
+        )
     return server, rt, seeded
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def serve(options: ServeOptions) -> int:
@@ -99,7 +122,7 @@ def serve(options: ServeOptions) -> int:
     url_host = f"[{host}]" if ":" in str(host) else host
     regions = ", ".join(r.name for r in rt.seed.regions)
     print(
-        f"rackspace-sandbox: serving http://{url_host}:{server.server_port}"
+        f"rackspace-sandbox: serving http://{url_host}:{server.server_address[1]}"
         f" (db {options.db}, regions {regions})",
         file=sys.stderr,
         flush=True,

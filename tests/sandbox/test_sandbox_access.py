@@ -70,7 +70,7 @@ def test_tenants_are_isolated(sb: Sandbox) -> None:
         "/ip_addresses",
         {"ip_address": {"network_id": ip["network_id"], "version": 4, "port_ids": ip["port_ids"]}},
     )
-    assert status == 404
+    assert status == 404 and data["NeutronError"]["type"] == "PortNotFoundOnNetwork"
     status, data = other.net(
         "POST",
         "/ip_addresses",
@@ -83,5 +83,5 @@ def test_tenants_are_isolated(sb: Sandbox) -> None:
             }
         },
     )
-    assert status == 403
+    assert status == 403 and "another tenant" in data["NeutronError"]["message"]
     assert demo.net("GET", f"/ip_addresses/{ip['id']}")[0] == 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import time
 from datetime import UTC, datetime
 
@@ -28,8 +29,6 @@ def test_rate_limit_answers_413_with_retry_after_and_retry_at(sb: Sandbox) -> No
         assert demo.net("GET", "/ip_addresses")[0] == 200
     resp = raw(sb, "GET", "/dfw/networks/v2.0/ip_addresses", token=demo.token)
     assert resp.status == 413
-    import json
-
     body = json.loads(resp.read())
     retry = int(resp.getheader("Retry-After"))
     assert 50 <= retry <= 60
@@ -99,7 +98,9 @@ def test_dropped_connections(sb: Sandbox) -> None:
 def test_drop_after_commit_keeps_the_ip(sb: Sandbox) -> None:
     demo = Api(sb)
     sb.set_faults(drop_after_commit=1)
-    body = f'{{"ip_address": {{"network_id": "{PUBLICNET}", "version": 4, "device_ids": ["{WEB[0]}", "{WEB[1]}"]}}}}'
+    body = json.dumps(
+        {"ip_address": {"network_id": PUBLICNET, "version": 4, "device_ids": WEB[:2]}}
+    )
     with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
         raw(sb, "POST", "/dfw/networks/v2.0/ip_addresses", body, token=demo.token)
     assert sb.faults()["drop_after_commit"] == 0
