@@ -32,6 +32,10 @@ from provider.rackspace.diagnostics import api_error
 from provider.rackspace.validators import at_least, is_uuid, keep_spelling, same_ids
 
 TYPE_NAME = "rackspace_ip_address"
+# A create without a clear answer is sent again only after a lookup found no IP it could have
+# made; this bounds how often, and the pause grows with each attempt.
+_VERIFIED_CREATE_ATTEMPTS = 5
+_VERIFIED_CREATE_DELAY = 0.25
 
 
 def _computed(description: str) -> Attribute:
@@ -103,18 +107,35 @@ class IPAddress(Resource):
         server_ids = planned.get("server_ids")
         port_ids = None if server_ids is not None else planned.get("port_ids")
         version = int(planned.get("version") or 4)
-        try:
-            ip = api.create_ip_address(
-                # The API's ids are lower case; the user's spelling is kept in state only.
-                network_id=planned["network_id"].lower(),
-                version=version,
-                port_ids=_lower(port_ids) if port_ids is not None else None,
-                device_ids=_lower(server_ids) if server_ids is not None else None,
-            )
-        except (AmbiguousOutcome, ServerError) as err:
-            raise self._maybe_created(planned, err, ctx) from None
-        except ApiError as err:
-            raise _create_error(planned, err) from None
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                ip = api.create_ip_address(
+                    # The API's ids are lower case; the user's spelling is kept in state only.
+                    network_id=planned["network_id"].lower(),
+                    version=version,
+                    port_ids=_lower(port_ids) if port_ids is not None else None,
+                    device_ids=_lower(server_ids) if server_ids is not None else None,
+                )
+                break
+            except (AmbiguousOutcome, ServerError) as err:
+                candidates = self._candidates(planned, ctx)
+                # Repeat the POST only once a lookup has shown that no IP was allocated, so
+                # a flaky API does not fail the apply and no second IP is ever made.
+                if candidates != [] or attempt >= _VERIFIED_CREATE_ATTEMPTS:
+                    raise self._maybe_created(planned, err, candidates) from None
+                ctx.log.warning(
+                    "create of a shared IP got no clear answer (%s) and no matching IP "
+                    "exists; sending it again (attempt %d of %d)",
+                    err.message,
+                    attempt + 1,
+                    _VERIFIED_CREATE_ATTEMPTS,
+                )
+                if ctx.cancelled.wait(_VERIFIED_CREATE_DELAY * attempt):
+                    raise self._maybe_created(planned, err, candidates) from None
+            except ApiError as err:
+                raise _create_error(planned, err) from None
         ctx.log.info("created shared IP %s (%s)", ip.get("id"), ip.get("address"))
         return _state(ip, planned)
 
@@ -213,16 +234,22 @@ class IPAddress(Resource):
             )
         return {name: None for name in self.schema.attributes} | {"id": import_id}
 
-    def _maybe_created(self, planned: dict[str, Any], err: ApiError, ctx: Context) -> ProviderError:
-        """The POST may have allocated an IP: find candidates instead of guessing."""
+    def _candidates(self, planned: dict[str, Any], ctx: Context) -> list[dict[str, Any]] | None:
+        """IPs a create without a clear answer may have made; None when the lookup failed."""
         client = self.client.bound(ctx.cancelled)
         try:
-            candidates = _matching_ips(client, planned)
+            return _matching_ips(client, planned)
         except ApiError as lookup_err:
             ctx.log.warning(
                 "could not look for IPs the failed create may have made: %s", lookup_err
             )
-            candidates = None
+            return None
+
+    @staticmethod
+    def _maybe_created(
+        planned: dict[str, Any], err: ApiError, candidates: list[dict[str, Any]] | None
+    ) -> ProviderError:
+        """The POST may have allocated an IP: name the candidates instead of guessing."""
         if not candidates:
             if isinstance(err, AmbiguousOutcome) and candidates is None:
                 return api_error(
