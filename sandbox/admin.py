@@ -38,12 +38,12 @@ def health() -> Response:
 
 @bp.get("/requests")
 def list_requests() -> Response:
-    """The request log, oldest first; ``?since=SEQ`` returns only newer entries."""
+    """The request log as a JSON list, oldest first; ``?since=SEQ`` returns only newer entries."""
     try:
         since = int(request.args.get("since", "0"))
     except ValueError:
         raise ApiError(400, "since must be an integer") from None
-    return json_response({"requests": runtime().requests.entries(since)})
+    return json_response(runtime().requests.entries(since))
 
 
 @bp.delete("/requests")
@@ -94,7 +94,7 @@ def reset() -> Response:
 
 @bp.get("/state")
 def state() -> Response:
-    """Everything, per tenant and region: servers, ports, IPs with their pairs, associations."""
+    """``{tenant: {region: {servers, ports, ip_addresses (with pairs), associations}}}``."""
     rt = runtime()
     dump: dict[str, dict[str, dict[str, list[Any]]]] = defaultdict(
         lambda: defaultdict(
@@ -149,4 +149,4 @@ def state() -> Response:
                             "address": ip["address"],
                         }
                     )
-    return json_response({"tenants": dump})
+    return json_response(dump)

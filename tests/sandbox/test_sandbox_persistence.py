@@ -82,7 +82,7 @@ def test_concurrent_association_puts_on_one_ip_lose_nothing(tmp_path: Path) -> N
         created = Counter(s for s, status in results if status == 201)
         assert created == Counter(dict.fromkeys(servers, 1))
         assert Counter(status for _, status in results) == {201: 24, 200: 48}
-        state = sb.state()["tenants"]["1"]["DFW"]
+        state = sb.state()["1"]["DFW"]
         assert sorted(a["server_id"] for a in state["associations"]) == sorted(servers)
 
         # Concurrent disassociations all land too, after which the IP can go.
@@ -91,7 +91,7 @@ def test_concurrent_association_puts_on_one_ip_lose_nothing(tmp_path: Path) -> N
             t.start()
         for t in threads:
             t.join()
-        assert sb.state()["tenants"]["1"]["DFW"]["associations"] == []
+        assert sb.state()["1"]["DFW"]["associations"] == []
         assert api.net("DELETE", f"/ip_addresses/{ip['id']}")[0] == 204
 
 

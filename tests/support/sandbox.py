@@ -128,7 +128,10 @@ class Sandbox:
 
     def restart(self, *, hard: bool = False) -> Sandbox:
         """Stop (SIGKILL when ``hard``) and start again on the same database and port."""
-        self.kill() if hard else self.stop()
+        if hard:
+            self.kill()
+        else:
+            self.stop()
         return self.start()
 
     def __enter__(self) -> Sandbox:
@@ -212,7 +215,7 @@ class Sandbox:
     def requests(self, since: int = 0) -> list[dict[str, Any]]:
         """The request log: dicts with seq, method, path, query, status, started, duration_ms,
         tenant, fault."""
-        return self._admin("GET", f"/requests?since={since}")["requests"]
+        return self._admin("GET", f"/requests?since={since}")
 
     def clear_requests(self) -> None:
         """Empty the request log."""
@@ -235,7 +238,8 @@ class Sandbox:
         return self._admin("DELETE", "/tokens")["expired"]
 
     def state(self) -> dict[str, Any]:
-        """``GET /__sandbox__/state``: ``{"tenants": {tenant: {region: {...}}}}``."""
+        """``GET /__sandbox__/state``: ``{tenant: {region: {"servers", "ports", "ip_addresses",
+        "associations"}}}``."""
         return self._admin("GET", "/state")
 
     def reset(self) -> None:
