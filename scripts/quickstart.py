@@ -217,6 +217,12 @@ class RunningSandbox:
         with urllib.request.urlopen(self.url + path, timeout=10) as response:
             return json.load(response)
 
+    def tenants(self) -> dict[str, Any]:
+        """`/__sandbox__/state`: tenant -> region -> servers, ports, ip_addresses, associations."""
+        dump = self.get_json("/__sandbox__/state")
+        # Older sandboxes wrapped the mapping in {"tenants": ...}.
+        return dict(dump.get("tenants", dump)) if isinstance(dump, dict) else {}
+
     def stop(self) -> None:
         """Terminate the sandbox, and kill it if it does not go within five seconds."""
         if self.process.poll() is not None:
@@ -578,10 +584,10 @@ def run(options: Options) -> int:
 
 def describe_sandbox_state(sandbox: RunningSandbox, ip_id: str) -> tuple[list[str], int]:
     """The shared IP as the sandbox stores it (the API's side), and its association count."""
-    dump = sandbox.get_json("/__sandbox__/state")
+    dump = sandbox.tenants()
     lines = ["the sandbox's own record:"]
     count = 0
-    for tenant, regions in sorted(dump.get("tenants", {}).items()):
+    for tenant, regions in sorted(dump.items()):
         for region, world in sorted(regions.items()):
             names = {s["id"]: s.get("name", s["id"]) for s in world.get("servers", [])}
             for ip in world.get("ip_addresses", []):

@@ -66,6 +66,6 @@ def copy_example(relative: str, target: Path, *, with_provider: bool = True) -> 
 
 def shared_state(sandbox: quickstart.RunningSandbox) -> tuple[list[dict], list[dict]]:
     """Shared IPs and associations the sandbox holds for the demo tenant in DFW."""
-    world = sandbox.get_json("/__sandbox__/state")["tenants"]["123456"]["DFW"]
+    world = sandbox.tenants()["123456"]["DFW"]
     shared = [ip for ip in world["ip_addresses"] if ip["type"] == "shared"]
     return shared, world["associations"]

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from example_support import EXAMPLES, quickstart, run_terraform
+from example_support import EXAMPLES, quickstart, run_terraform, shared_state
 
 pytestmark = pytest.mark.e2e
 
@@ -32,8 +32,7 @@ def test_module_terraform_test_file(
     done = run_terraform(terraform, ["test", "-no-color"], module, tf_env)
     assert "3 passed, 0 failed" in done.stdout, done.stdout
     # terraform test destroys what its runs created.
-    world = sandbox.get_json("/__sandbox__/state")["tenants"]["123456"]["DFW"]
-    assert [ip for ip in world["ip_addresses"] if ip["type"] == "shared"] == []
+    assert shared_state(sandbox) == ([], [])
 
 
 def test_module_rejects_a_single_server_on_terraform_1_0_3(
