@@ -1,0 +1,44 @@
+"""Fixtures for the reliability scenarios: the installed provider and seeded sandboxes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.reliability import figures
+from tests.reliability.harness import write_seed
+from tests.support.sandbox import Sandbox
+from tests.support.terraform import install_provider
+
+
+@pytest.fixture(scope="session")
+def plugin_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private plugin mirror holding the provider's launcher."""
+    directory = tmp_path_factory.mktemp("plugins")
+    install_provider(directory)
+    return directory
+
+
+@pytest.fixture
+def make_sandbox(tmp_path: Path) -> Iterator[Any]:
+    """`make_sandbox(servers)`: a sandbox seeded with that many servers, stopped afterwards."""
+    started: list[Sandbox] = []
+
+    def make(servers: int, *args: str) -> Sandbox:
+        directory = tmp_path / f"sandbox-{len(started)}"
+        directory.mkdir()
+        seed = write_seed(directory / "seed.yaml", servers)
+        sandbox = Sandbox(directory, seed=seed, args=list(args)).start()
+        started.append(sandbox)
+        return sandbox
+
+    yield make
+    for sandbox in started:
+        sandbox.stop()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    figures.terminal_summary(terminalreporter)
