@@ -181,11 +181,13 @@ def assert_converged(runner: TerraformRunner, sandbox: Sandbox, layout: Layout) 
     ips, associations = sandbox_pairs(sandbox)
     resources = state_resources(runner)
     state_ips = {r["values"]["id"]: r for r in resources if r["type"] == "rackspace_ip_address"}
-    state_assoc = {
+    assoc_list = [
         (r["values"]["server_id"], r["values"]["ip_address_id"])
         for r in resources
         if r["type"] == "rackspace_server_ip_association"
-    }
+    ]
+    state_assoc = set(assoc_list)
+    assert len(assoc_list) == len(state_assoc), "the state holds an association twice"
     assert len(ips) == layout.ips, f"sandbox holds {len(ips)} shared IPs, expected {layout.ips}"
     assert set(ips) == set(state_ips), "state and sandbox disagree on the shared IPs"
     assert sorted(ips.values(), key=sorted) == sorted(
