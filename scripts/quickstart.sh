@@ -23,7 +23,14 @@ if [ ! -x "$venv_python" ]; then
   "$python" -m venv .venv
 fi
 
-echo "==> installing the project (and the bundled Terraform 1.0.3) into .venv"
-"$venv_python" -m pip install --quiet --disable-pip-version-check -e '.[test]'
+# Reinstall only when pyproject.toml changed since the last install into this .venv.
+stamp=.venv/.installed-pyproject.toml
+if cmp -s pyproject.toml "$stamp"; then
+  echo "==> .venv is up to date with pyproject.toml"
+else
+  echo "==> installing the project (and the bundled Terraform 1.0.3) into .venv"
+  "$venv_python" -m pip install --quiet --disable-pip-version-check -e '.[test]'
+  cp pyproject.toml "$stamp"
+fi
 
 exec "$venv_python" scripts/quickstart.py "$@"

@@ -23,8 +23,15 @@ if [ ! -x "$venv_python" ]; then
   "$python" -m venv .venv
 fi
 
-echo "==> installing the project with its test extra into .venv"
-"$venv_python" -m pip install --quiet --disable-pip-version-check -e '.[test]'
+# Reinstall only when pyproject.toml changed since the last install into this .venv.
+stamp=.venv/.installed-pyproject.toml
+if cmp -s pyproject.toml "$stamp"; then
+  echo "==> .venv is up to date with pyproject.toml"
+else
+  echo "==> installing the project with its test extra into .venv"
+  "$venv_python" -m pip install --quiet --disable-pip-version-check -e '.[test]'
+  cp pyproject.toml "$stamp"
+fi
 
 echo "==> ruff check ."
 .venv/bin/ruff check .
