@@ -11,9 +11,12 @@ import stat
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from provider.plugin.handshake import has_magic_cookie
-from provider.plugin.resource import Provider
+
+if TYPE_CHECKING:
+    from provider.plugin.resource import Provider
 
 __all__ = ["default_plugin_dir", "install", "launcher_script", "platform_target", "run"]
 

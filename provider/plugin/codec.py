@@ -208,7 +208,12 @@ def decode_msgpack(data: bytes, t: CtyType) -> Any:
 
 def decode_json(data: bytes | str, t: CtyType) -> Any:
     """Decode a JSON-encoded value of type `t` (JSON cannot hold unknowns)."""
-    raw = json.loads(data, parse_float=Decimal)
+    try:
+        raw = json.loads(data, parse_float=Decimal)
+    except RecursionError:
+        # The stdlib parser recurses per nesting level; hostile input must not reach the
+        # generic "unexpected error" path.
+        raise CodecError("the JSON value is nested too deeply") from None
     return _from_wire(raw, t, (), from_json=True)
 
 

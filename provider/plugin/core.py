@@ -36,20 +36,13 @@ from provider.plugin.resource import DataSource, Provider, Resource
 from provider.plugin.schema import Block, Schema
 from provider.plugin.validators import run_value_validators
 from provider.plugin.values import Unknown, is_fully_known
+from provider.plugin.wire import Wire
 
 __all__ = ["ImportedResource", "ProviderCore", "Result", "Wire"]
 
 log = logging.getLogger("provider.plugin")
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Wire:
-    """A protocol `DynamicValue`: msgpack bytes, or JSON bytes, or neither (null)."""
-
-    msgpack: bytes = b""
-    json: bytes = b""
 
 
 @dataclass(slots=True)

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from concurrent.futures import Future
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
-from provider.plugin.core import ProviderCore, Result, Wire
 from provider.plugin.diagnostics import Diagnostic, Key, Path
-from provider.plugin.schema import Block, Schema
+from provider.plugin.wire import Wire
+
+if TYPE_CHECKING:
+    from provider.plugin.core import ProviderCore, Result
+    from provider.plugin.schema import Block, Schema
 
 __all__ = ["ProviderServicer"]
 
@@ -99,8 +103,17 @@ class ProviderServicer:
 
     pb: ModuleType
 
-    def __init__(self, core: ProviderCore) -> None:
-        self.core = core
+    def __init__(self, core: ProviderCore | Future[ProviderCore]) -> None:
+        # A Future lets the server answer the handshake while the provider's own modules
+        # are still importing; the first RPC waits for them.
+        self._core = core
+
+    @property
+    def core(self) -> ProviderCore:
+        """The provider core (waiting for it to finish loading if need be)."""
+        if isinstance(self._core, Future):
+            self._core = self._core.result()
+        return self._core
 
     # --- helpers
 

@@ -21,11 +21,14 @@ import threading
 from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from provider.plugin import handshake
 from provider.plugin import logging as plugin_logging
-from provider.plugin.resource import Provider
+
+if TYPE_CHECKING:
+    from provider.plugin.core import ProviderCore
+    from provider.plugin.resource import Provider
 
 __all__ = ["WORKERS_ENV", "Listener", "RunningServer", "serve", "start_server"]
 
@@ -55,8 +58,25 @@ class RunningServer:
     listener: Listener
     protocol_version: int
     cert_der: bytes | None
-    core: Any
+    core: futures.Future[ProviderCore]
     shutdown: threading.Event = field(default_factory=threading.Event)
+
+    def load_core(self, provider_factory: Callable[[], Provider], background: bool) -> None:
+        """Import the provider and build its core; RPCs wait until this is done."""
+
+        def load() -> None:
+            try:
+                from provider.plugin.core import ProviderCore
+
+                self.core.set_result(ProviderCore(provider_factory()))
+            except BaseException as e:
+                log.error("cannot load the provider: %s", e, exc_info=True)
+                self.core.set_exception(e)
+
+        if background:
+            threading.Thread(target=load, name="load-provider", daemon=True).start()
+        else:
+            load()
 
     def stop(self, grace: float | None = 0.5) -> None:
         """Stop serving and remove the socket directory."""
@@ -189,22 +209,23 @@ def start_server(
     *,
     protocol_version: int,
     client_cert_pem: str | None,
+    defer_provider: bool = False,
 ) -> RunningServer:
-    """Build the core, start a gRPC server for `protocol_version` and bind its listener.
+    """Start a gRPC server for `protocol_version`, bind its listener, load the provider.
 
     TLS is served when `client_cert_pem` is given (Terraform's AutoMTLS), plaintext otherwise.
+    With `defer_provider` the provider is not loaded yet: call `load_core()` (serve does so
+    right after the handshake line, so the provider's imports overlap Terraform connecting).
     """
     identity_job = _IdentityInBackground() if client_cert_pem else None
     import grpc
-
-    from provider.plugin.core import ProviderCore
 
     if protocol_version == 6:
         from provider.plugin import v6 as adapter
     else:
         from provider.plugin import v5 as adapter  # type: ignore[no-redef]
 
-    core = ProviderCore(provider_factory())
+    core: futures.Future[ProviderCore] = futures.Future()
     credentials = None
     cert_der = None
     if identity_job is not None:
@@ -227,6 +248,8 @@ def start_server(
     running.listener = _listen(server, credentials)
     server.start()
     _share_with_group(running.listener)
+    if not defer_provider:
+        running.load_core(provider_factory, background=False)
     return running
 
 
@@ -273,6 +296,7 @@ def serve(provider_factory: Callable[[], Provider], name: str | None = None) -> 
             provider_factory,
             protocol_version=version,
             client_cert_pem=os.environ.get("PLUGIN_CLIENT_CERT") or None,
+            defer_provider=True,
         )
     except handshake.HandshakeError as e:
         os.write(real_stdout, f"{e}\n".encode())  # shown by Terraform in its launch error
@@ -283,6 +307,7 @@ def serve(provider_factory: Callable[[], Provider], name: str | None = None) -> 
     )
     os.write(real_stdout, (line + "\n").encode())
     os.close(real_stdout)
+    running.load_core(provider_factory, background=True)
     log.debug(
         "serving protocol %d on %s %s", version, running.listener.network, running.listener.address
     )

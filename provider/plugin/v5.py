@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
-from provider.plugin.core import ProviderCore
 from provider.plugin.proto import tfplugin5_pb2 as pb
 from provider.plugin.proto import tfplugin5_pb2_grpc as pb_grpc
 from provider.plugin.protocol import ProviderServicer, fill_unimplemented
+
+if TYPE_CHECKING:
+    from provider.plugin.core import ProviderCore
 
 __all__ = ["PROTOCOL_VERSION", "ProviderV5", "register"]
 
@@ -55,6 +58,6 @@ class ProviderV5(ProviderServicer):
 fill_unimplemented(ProviderV5, pb)
 
 
-def register(server: grpc.Server, core: ProviderCore) -> None:
+def register(server: grpc.Server, core: ProviderCore | Future[ProviderCore]) -> None:
     """Serve `tfplugin5.Provider` on `server`."""
     pb_grpc.add_ProviderServicer_to_server(ProviderV5(core), server)

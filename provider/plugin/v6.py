@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
-from provider.plugin.core import ProviderCore
 from provider.plugin.proto import tfplugin6_pb2 as pb
 from provider.plugin.proto import tfplugin6_pb2_grpc as pb_grpc
 from provider.plugin.protocol import ProviderServicer, fill_unimplemented
+
+if TYPE_CHECKING:
+    from provider.plugin.core import ProviderCore
 
 __all__ = ["PROTOCOL_VERSION", "ProviderV6", "register"]
 
@@ -53,6 +56,6 @@ class ProviderV6(ProviderServicer):
 fill_unimplemented(ProviderV6, pb)
 
 
-def register(server: grpc.Server, core: ProviderCore) -> None:
+def register(server: grpc.Server, core: ProviderCore | Future[ProviderCore]) -> None:
     """Serve `tfplugin6.Provider` on `server`."""
     pb_grpc.add_ProviderServicer_to_server(ProviderV6(core), server)
