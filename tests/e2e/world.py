@@ -57,3 +57,31 @@ def write_seed_with_web_servers(path: Path, count: int, *, foreign: int = 1) -> 
     seed["servers"] = web + kept + others
     path.write_text(yaml.safe_dump(seed, sort_keys=False))
     return path
+
+
+def shared_ip_config(servers: list[str], network: str) -> str:
+    """One IP on the servers' ports on `network`, with an association per server."""
+    names = ", ".join(f'"{s}"' for s in servers)
+    return f"""
+locals {{
+  network = "{network}"
+  servers = [{names}]
+}}
+
+data "rackspace_ports" "web" {{
+  for_each   = toset(local.servers)
+  server_id  = each.key
+  network_id = local.network
+}}
+
+resource "rackspace_ip_address" "shared" {{
+  network_id = local.network
+  port_ids   = flatten([for p in data.rackspace_ports.web : p.ids])
+}}
+
+resource "rackspace_server_ip_association" "web" {{
+  for_each      = toset(local.servers)
+  server_id     = each.key
+  ip_address_id = rackspace_ip_address.shared.id
+}}
+"""

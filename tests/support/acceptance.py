@@ -93,7 +93,7 @@ class StepContext:
 
     `state` is `terraform show -json` of the case's working directory (an empty dict before
     anything was applied); `result` is the last Terraform command of the step; `since` is the
-    sandbox request-log sequence number at the start of the step.
+    sandbox request-log sequence number at the start of the step (after its `pre` hook).
     """
 
     runner: TerraformRunner
@@ -178,6 +178,14 @@ class StepContext:
     def requests(self, *, all_of_them: bool = False) -> list[dict[str, Any]]:
         """The sandbox request log (since the start of this step unless `all_of_them`)."""
         return self.sandbox.requests(0 if all_of_them else self.since)
+
+    def writes(self) -> list[dict[str, Any]]:
+        """This step's POST / PUT / DELETE calls to the cloud APIs (logins left out)."""
+        return [
+            r
+            for r in self.requests()
+            if r["method"] in ("POST", "PUT", "DELETE") and not r["path"].endswith("/tokens")
+        ]
 
     # ---------------------------------------------------------------- out-of-band API calls
 
@@ -300,9 +308,10 @@ class _Case:
     # ---------------------------------------------------------------- steps
 
     def step(self, index: int, step: Step) -> None:
-        since = self.last_seq()
         if step.pre is not None:
-            step.pre(self.context(index, since))
+            step.pre(self.context(index, self.last_seq()))
+        # The step's requests are Terraform's own, not those of the out-of-band change.
+        since = self.last_seq()
         if step.import_address is not None:
             self.import_step(index, step, since)
             return
