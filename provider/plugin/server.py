@@ -253,15 +253,16 @@ def start_server(
     return running
 
 
-def _watch_parent(shutdown: threading.Event) -> None:
-    """Exit when Terraform dies, so no orphan provider outlives it."""
-    parent = os.getppid()
+def _watch_parent(shutdown: threading.Event, parent: int) -> None:
+    """Exit when Terraform (`parent`, noted at start-up) dies, so no orphan outlives it."""
 
     def watch() -> None:
-        while not shutdown.wait(PARENT_POLL_SECONDS):
-            if os.getppid() != parent:
-                log.warning("Terraform (pid %d) went away; exiting", parent)
-                shutdown.set()
+        # The first check is immediate: Terraform may have died while we were starting.
+        while os.getppid() == parent:
+            if shutdown.wait(PARENT_POLL_SECONDS):
+                return
+        log.warning("Terraform (pid %d) went away; exiting", parent)
+        shutdown.set()
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
@@ -280,6 +281,7 @@ def serve(provider_factory: Callable[[], Provider], name: str | None = None) -> 
     """Run the go-plugin handshake and serve until Terraform says Shutdown; never returns."""
     if not handshake.has_magic_cookie():
         raise SystemExit(1)
+    parent = os.getppid()
     plugin_logging.configure()
     if name:
         log.debug("starting provider %s", name)
@@ -311,7 +313,7 @@ def serve(provider_factory: Callable[[], Provider], name: str | None = None) -> 
     log.debug(
         "serving protocol %d on %s %s", version, running.listener.network, running.listener.address
     )
-    _watch_parent(running.shutdown)
+    _watch_parent(running.shutdown, parent)
     running.shutdown.wait()
     _exit_now(running, 0)
 

@@ -158,7 +158,8 @@ def test_sigint_is_ignored() -> None:
         c.close()
 
 
-def test_exits_when_parent_dies() -> None:
+@pytest.mark.parametrize("delay", [0.0, 1.5], ids=["dies-at-once", "dies-later"])
+def test_exits_when_parent_dies(delay: float) -> None:
     env, _ = plugin_env()
     # A middle process starts the provider, reports its pid, then is killed like a crashed
     # Terraform would be.
@@ -179,6 +180,7 @@ def test_exits_when_parent_dies() -> None:
     )
     try:
         pid = int(middle.stdout.readline())  # type: ignore[union-attr]
+        time.sleep(delay)
         middle.kill()
         middle.wait()
 
