@@ -202,7 +202,11 @@ def _dynamic_from_wire(raw: Any, path: tuple[str | int, ...], from_json: bool) -
 
 def decode_msgpack(data: bytes, t: CtyType) -> Any:
     """Decode a msgpack-encoded value of type `t`."""
-    raw = msgpack.unpackb(data, ext_hook=_ext_hook, raw=False, strict_map_key=False)
+    try:
+        raw = msgpack.unpackb(data, ext_hook=_ext_hook, raw=False, strict_map_key=False)
+    except TypeError as exc:
+        # e.g. an array used as a map key: malformed input, not a provider bug.
+        raise CodecError(f"the msgpack value is malformed ({exc})") from None
     return _from_wire(raw, t, (), from_json=False)
 
 
