@@ -179,6 +179,19 @@ class StepContext:
         """The sandbox request log (since the start of this step unless `all_of_them`)."""
         return self.sandbox.requests(0 if all_of_them else self.since)
 
+    def assert_sandbox_matches_state(self) -> None:
+        """Nothing exists in the sandbox that Terraform does not know about, and vice versa."""
+        ips = {
+            v["id"] for a, v in self.resources().items() if _type_of(a) == "rackspace_ip_address"
+        }
+        pairs = {
+            (v["server_id"].lower(), v["ip_address_id"].lower())
+            for a, v in self.resources().items()
+            if _type_of(a) == "rackspace_server_ip_association"
+        }
+        assert {ip["id"] for ip in self.shared_ips()} == ips, (self.shared_ips(), ips)
+        assert self.associations() == pairs, (self.associations(), pairs)
+
     def writes(self) -> list[dict[str, Any]]:
         """This step's POST / PUT / DELETE calls to the cloud APIs (logins left out)."""
         return [
@@ -206,6 +219,12 @@ class StepContext:
 Check = Callable[[StepContext], None]
 
 
+def _type_of(address: str) -> str:
+    """`rackspace_ip_address` for `module.x.rackspace_ip_address.y["k"]`."""
+    parts = address.split("[", 1)[0].split(".")
+    return parts[-2]
+
+
 @dataclass
 class Step:
     """One step of an acceptance case (terraform-plugin-testing's `TestStep`).
@@ -222,7 +241,8 @@ class Step:
     - `env`: extra environment for this step's commands (e.g. wrong credentials).
     - `import_address` / `import_id` (a string or a function of the context; default: the
       resource's `id` in state) / `import_verify` / `import_verify_ignore` / `import_block`:
-      an import step; see the module docstring.
+      an import step; see the module docstring. Its `config`, if any, is used for the import
+      only (the case keeps its own configuration).
     """
 
     config: str | None = None
@@ -381,18 +401,25 @@ class _Case:
     def import_step(self, index: int, step: Step, since: int) -> None:
         address = step.import_address
         assert address is not None
-        if step.config is not None:
-            raise ValueError("an import step uses the configuration of the steps before it")
+        if not self.initialized:
+            raise ValueError("an import step needs an earlier configuration step")
         ctx = self.context(index, since)
-        applied = ctx.resource(address)
+        applied = ctx.resources().get(address)
+        if step.import_verify and applied is None:
+            raise AssertionError(f"{address} is not in state: no applied values to verify against")
         if callable(step.import_id):
             import_id = step.import_id(ctx)
         else:
-            import_id = step.import_id or applied["id"]
+            import_id = step.import_id or (applied or {}).get("id")
+        if not import_id:
+            raise ValueError(f"step {index}: no import id for {address}")
 
         scratch = self.scratch_copy(index)
         try:
-            self.run("state", "rm", address, runner=scratch).check()
+            if step.config is not None:
+                scratch.write("main.tf", step.config)
+            if applied is not None:
+                self.run("state", "rm", address, runner=scratch).check()
             if step.import_block:
                 result = self.import_with_block(index, scratch, address, import_id, step.env)
             else:
