@@ -45,7 +45,7 @@ def ctx() -> Context:
 
 
 def shared_ips(sandbox) -> list:
-    dfw = sandbox.state()["tenants"]["123456"]["DFW"]
+    dfw = sandbox.state()["123456"]["DFW"]
     return [ip for ip in dfw["ip_addresses"] if ip.get("type") == "shared"]
 
 
