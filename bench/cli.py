@@ -147,7 +147,8 @@ def run(settings: Settings, command: str) -> dict[str, Any]:
         ours = next((s for s in ready if s.key == "ours"), None)
         if "latency" in settings.scenarios and ours is not None:
             try:
-                scenarios.run_latency(bench_run, ours)
+                floor = next((s for s in ready if s.key == "go-null"), None)
+                scenarios.run_latency(bench_run, ours, floor)
             except Exception as exc:
                 bench_run.record_error("latency/ours", exc)
         if "profile" in settings.scenarios and ours is not None:

@@ -108,11 +108,44 @@ def render_markdown(results: dict[str, Any], analysis: str | None = None) -> str
             "request; ideal = count x latency / parallelism."
         )
         out.append("")
-        rows = [
-            [p, _fmt_s(v), f"{v['ideal']:.2f} s", f"{v['ratio_to_ideal']:.2f}x"]
-            for p, v in lat["by_parallelism"].items()
-        ]
-        out += _table(["-parallelism", "apply", "ideal", "ratio"], rows)
+        rows = []
+        for p, v in lat["by_parallelism"].items():
+            api = v.get("api") or {}
+            zero = v.get("at_zero_latency")
+            rows.append(
+                [
+                    p,
+                    _fmt_s(v),
+                    f"{v['ideal']:.2f} s",
+                    f"{v['ratio_to_ideal']:.2f}x",
+                    _fmt_s(zero),
+                    f"{v['added_by_latency_ratio']:.2f}x" if zero else "—",
+                    str(api.get("requests", "—")),
+                    f"{api['span_s']:.2f} s" if "span_s" in api else "—",
+                    str(api.get("max_in_flight", "—")),
+                ]
+            )
+        out += _table(
+            [
+                "-parallelism",
+                "apply",
+                "ideal",
+                "apply / ideal",
+                "same apply at 0 ms",
+                "(apply - at 0 ms) / ideal",
+                "API calls",
+                "first→last call",
+                "max in flight",
+            ],
+            rows,
+        )
+        floor = lat.get("floor")
+        if floor:
+            out += [
+                "",
+                f"Floor: {labels.get(floor['subject'], floor['subject'])} applies {lat['count']} "
+                f"resources in {_fmt_s(floor)} with no API at all (Terraform core's own cost).",
+            ]
     else:
         out.append("Not measured in this run.")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import shutil
 import statistics
 import sys
@@ -137,41 +138,102 @@ def _scaling_cycles(
     return times, peaks_mb, cpu_s, launch_counts
 
 
-def run_latency(run: BenchRun, subject: Subject) -> None:
-    """Scenario 4: apply of many associations against a slow API at several parallelisms."""
+def run_latency(run: BenchRun, subject: Subject, floor: Subject | None = None) -> None:
+    """Scenario 4: apply of many associations against a slow API at several parallelisms.
+
+    Besides the slow runs, the same apply is timed with the latency at 0 (what the provider
+    and Terraform cost without waiting) and, when given, ``floor`` (the Go null provider)
+    applies as many resources: the part of the ideal no provider can beat.
+    """
     settings = run.settings
+    count = settings.latency_count
     out: dict[str, Any] = {
         "subject": subject.key,
         "latency_ms": settings.latency_ms,
-        "count": settings.latency_count,
+        "count": count,
         "by_parallelism": {},
     }
     run.results["latency"] = out
     set_latency = getattr(subject, "set_latency", None)
     if set_latency is None:
         raise RuntimeError(f"{subject.key} has no API whose latency can be set")
+    sandbox = getattr(subject, "sandbox", None)
     for parallelism in settings.latency_parallelisms:
         log(
-            f"latency: {subject.key} N={settings.latency_count} "
-            f"{settings.latency_ms} ms -parallelism={parallelism} x{settings.latency_reps}"
+            f"latency: {subject.key} N={count} {settings.latency_ms} ms "
+            f"-parallelism={parallelism} x{settings.latency_reps} (and at 0 ms)"
         )
         ws = run.workspace(subject, f"latency-p{parallelism}", parallelism=parallelism)
-        subject.write_config(ws.directory, settings.latency_count)
+        subject.write_config(ws.directory, count)
         ws.init()
-        samples: list[float] = []
+        slow: list[float] = []
+        fast: list[float] = []
+        traffic: list[dict[str, Any]] = []
         for rep in range(settings.latency_reps):
+            fast.append(_apply_destroy(ws, count, f"fast-{rep}"))
+            if sandbox is not None:
+                sandbox.clear_requests()
             set_latency(settings.latency_ms)
             try:
-                samples.append(ws.apply(log_name=f"apply-{rep}").seconds)
+                slow.append(_apply_destroy(ws, count, f"slow-{rep}", destroy=False))
             finally:
                 set_latency(0)
-            _check_count(ws, settings.latency_count, "apply")
-            ws.destroy(log_name=f"destroy-{rep}")
+            if sandbox is not None:
+                traffic.append(api_traffic(sandbox.requests()))
+            ws.destroy(log_name=f"destroy-slow-{rep}")
             _check_count(ws, 0, "destroy")
-        ideal = settings.latency_count * settings.latency_ms / 1000 / parallelism
-        summary = summarize(samples)
+        ideal = count * settings.latency_ms / 1000 / parallelism
+        summary = summarize(slow)
+        at_zero = summarize(fast)
         out["by_parallelism"][str(parallelism)] = {
             **summary,
             "ideal": ideal,
             "ratio_to_ideal": round(summary["median"] / ideal, 3),
+            "at_zero_latency": at_zero,
+            # The wait latency added, against the wait the ideal says it should add.
+            "added_by_latency_ratio": round((summary["median"] - at_zero["median"]) / ideal, 3),
+            # What the API saw, from the sandbox's request log (last repetition).
+            "api": traffic[-1] if traffic else None,
         }
+    if floor is not None:
+        log(f"latency: floor, {floor.key} N={count} x{settings.latency_reps}")
+        ws = run.workspace(floor, f"latency-floor-n{count}")
+        floor.write_config(ws.directory, count)
+        ws.init()
+        floor_times = [
+            _apply_destroy(ws, count, f"floor-{rep}") for rep in range(settings.latency_reps)
+        ]
+        out["floor"] = {"subject": floor.key, **summarize(floor_times)}
+
+
+def _apply_destroy(ws: Workspace, count: int, tag: str, destroy: bool = True) -> float:
+    """Time one apply of ``count`` resources (checked), then destroy them untimed."""
+    seconds = ws.apply(log_name=f"apply-{tag}").seconds
+    _check_count(ws, count, "apply")
+    if destroy:
+        ws.destroy(log_name=f"destroy-{tag}")
+        _check_count(ws, 0, "destroy")
+    return seconds
+
+
+def api_traffic(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """How many calls the API got, over how long, and how many were in flight at once."""
+    if not entries:
+        return {"requests": 0}
+    spans = []
+    for e in entries:
+        start = datetime.datetime.fromisoformat(e["started"]).timestamp()
+        spans.append((start, start + e["duration_ms"] / 1000))
+    events = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans])
+    in_flight = peak = 0
+    for _, delta in events:
+        in_flight += delta
+        peak = max(peak, in_flight)
+    first = min(a for a, _ in spans)
+    last = max(b for _, b in spans)
+    return {
+        "requests": len(entries),
+        "span_s": round(last - first, 3),
+        "max_in_flight": peak,
+        "mean_duration_ms": round(sum(e["duration_ms"] for e in entries) / len(entries), 1),
+    }
