@@ -7,9 +7,9 @@ from pathlib import Path
 import yaml
 
 from sandbox.seed import default_seed_text
-from tests.support.acceptance import PUBLICNET, SERVICENET, TENANT
+from tests.support.acceptance import PUBLICNET, TENANT
 
-__all__ = ["FOREIGN_SERVER", "ISOLATED_NET", "PUBLICNET", "SERVICENET", "TENANT"]
+__all__ = ["PUBLICNET", "TENANT"]  # re-exported for the tests
 
 WEB = [f"a1000000-0000-4000-8000-00000000000{n}" for n in range(1, 5)]
 DB_1 = "b1000000-0000-4000-8000-000000000001"  # dfw-zone-b: another public IP zone
