@@ -113,14 +113,20 @@ def association_id(name: str, server: str) -> Callable[[StepContext], str]:
 
 
 def lifecycle_steps(binary: TerraformBinary) -> list[Step]:
-    """Create, then import each resource type with the CLI (and an import block when possible)."""
+    """Create, then import each resource type with the CLI (and an import block when possible).
+
+    The association imported with the CLI replaces the applied one in the case's state, so the
+    destroy order is also shown for state that came from an import.
+    """
     steps = [
         Step(config=CONFIG, check=check_created),
         Step(import_address="rackspace_ip_address.shared", import_verify=True),
+        # Into the case's own state: the destroy then starts from an imported association.
         Step(
             import_address="rackspace_server_ip_association.web1",
             import_id=association_id("web1", WEB_1),
             import_verify=True,
+            import_persist=True,
         ),
     ]
     if supports_import_block(binary):

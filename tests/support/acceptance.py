@@ -11,12 +11,15 @@ sandbox:
 Each configuration step writes `main.tf` (next to a `versions.tf` that requires the provider),
 runs `terraform init` once, then `apply` (or only `plan` for `plan_only` steps), hands a
 `StepContext` with `terraform show -json` and the sandbox to `check`, and finally asserts that a
-follow-up `plan -detailed-exitcode` is empty unless `expect_non_empty_plan` is set. Import steps
-work on a scratch copy of the working directory, so the case's own state is never touched: the
-resource is removed from the copy's state, imported there (CLI `terraform import`, or an `import`
-block on Terraform >= 1.5), and the imported values are compared with the applied ones. Whatever
-happens, the case ends with `terraform destroy` and a CheckDestroy against the sandbox's own
-data: no shared IP and no association is left for the tenant.
+follow-up `plan -detailed-exitcode` is empty unless `expect_non_empty_plan` is set.
+
+Import steps work on a scratch copy of the working directory, so the case's own state is not
+touched (unless `import_persist` is set): the resource is removed from the copy's state,
+imported there (CLI `terraform import`, or an `import` block on Terraform >= 1.5), and the
+imported values are compared with the applied ones.
+
+Whatever happens, the case ends with `terraform destroy` and a CheckDestroy against the
+sandbox's own data: no shared IP and no association is left for the tenant.
 
 Every Terraform command's output is also checked for a Python traceback, which must never reach
 a user.
@@ -242,7 +245,9 @@ class Step:
     - `import_address` / `import_id` (a string or a function of the context; default: the
       resource's `id` in state) / `import_verify` / `import_verify_ignore` / `import_block`:
       an import step; see the module docstring. Its `config`, if any, is used for the import
-      only (the case keeps its own configuration).
+      only (the case keeps its own configuration). `import_persist` imports into the case's own
+      state instead of a scratch copy (then the plan must be empty), so later steps and the
+      destroy work on imported state.
     """
 
     config: str | None = None
@@ -257,6 +262,7 @@ class Step:
     import_verify: bool = False
     import_verify_ignore: Sequence[str] = ()
     import_block: bool = False
+    import_persist: bool = False
 
 
 @dataclass
@@ -414,7 +420,9 @@ class _Case:
         if not import_id:
             raise ValueError(f"step {index}: no import id for {address}")
 
-        scratch = self.scratch_copy(index)
+        if step.import_persist and step.config is not None:
+            raise ValueError("a persisted import uses the case's own configuration")
+        scratch = self.runner if step.import_persist else self.scratch_copy(index)
         try:
             if step.config is not None:
                 scratch.write("main.tf", step.config)
@@ -438,10 +446,18 @@ class _Case:
                 ctx.state = imported.state
                 if step.import_verify:
                     verify_import(address, applied, imported.resource(address), step)
+                if step.import_persist:
+                    # What a user does next: the imported resource must match its configuration.
+                    plan = self.run("plan", "-no-color", "-input=false", "-detailed-exitcode")
+                    self.expect_plan(index, plan, non_empty=False)
             if step.check is not None:
                 step.check(ctx)
         finally:
-            scratch.cleanup()
+            if scratch is self.runner:
+                (scratch.workdir / "import.tf").unlink(missing_ok=True)
+                (scratch.workdir / "import.tfplan").unlink(missing_ok=True)
+            else:
+                scratch.cleanup()
 
     def scratch_copy(self, index: int) -> TerraformRunner:
         """A copy of the working directory (configuration, providers, state) to import into."""
