@@ -71,6 +71,9 @@ def _ext_hook(code: int, data: bytes) -> Any:
 # ---------------------------------------------------------------------------------- numbers
 
 
+_MAX_INT_DIGITS = 4000  # below Python's own int/str conversion limit (4300 digits)
+
+
 def normalise_number(value: Any) -> int | float | Decimal:
     """The most natural exact Python form of a cty number (int, exact float, else Decimal)."""
     if isinstance(value, bool):
@@ -94,7 +97,9 @@ def normalise_number(value: Any) -> int | float | Decimal:
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise CodecError(f"not a finite number: {value}")
-        if value == value.to_integral_value():
+        # An exponent such as 1e999999999 would make int() build a billion-digit integer
+        # and stall the RPC; such a value stays an (exact) Decimal.
+        if value.adjusted() <= _MAX_INT_DIGITS and value == value.to_integral_value():
             return int(value)
         as_float = float(value)
         if Decimal(as_float) == value:
@@ -123,6 +128,8 @@ def _encode_number(value: Any) -> Any:
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise CodecError(f"not a finite number: {value}")
+        if abs(value.adjusted()) > _MAX_INT_DIGITS:
+            return str(value)  # scientific notation; spelling it out could take gigabytes
         if value == value.to_integral_value():
             return _encode_number(int(value))
         as_float = float(value)
@@ -218,6 +225,8 @@ def decode_json(data: bytes | str, t: CtyType) -> Any:
         # The stdlib parser recurses per nesting level; hostile input must not reach the
         # generic "unexpected error" path.
         raise CodecError("the JSON value is nested too deeply") from None
+    except InvalidOperation:
+        raise CodecError("a JSON number is out of range") from None
     return _from_wire(raw, t, (), from_json=True)
 
 
