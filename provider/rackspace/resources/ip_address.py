@@ -232,6 +232,25 @@ class IPAddress(Resource):
                 "Invalid import id",
                 f"Import a {TYPE_NAME} by its IP address id, which {problem}.",
             )
+        # A server's own fixed IP has one port and is not ours to manage: refuse it here rather
+        # than let the next plan fail on the two-port rule (or a destroy try to de-allocate it).
+        client = self.client.bound(ctx.cancelled)
+        try:
+            ip = client.networks.get_ip_address(import_id)
+        except NotFound:
+            raise ProviderError(
+                "Cannot import a shared IP that does not exist",
+                f"No IP address with id {import_id} exists for this tenant in this region.",
+            ) from None
+        except ApiError as err:
+            raise api_error(f"Failed to read IP address {import_id}", err) from None
+        if ip.get("type") != "shared":
+            raise ProviderError(
+                "Not a shared IP",
+                f"IP address {import_id} ({ip.get('address')}) is of type {ip.get('type')!r}; "
+                f"{TYPE_NAME} manages only shared IPs (created with two or more ports). "
+                "A server's own fixed IP cannot be imported.",
+            )
         return {name: None for name in self.schema.attributes} | {"id": import_id}
 
     def _candidates(self, planned: dict[str, Any], ctx: Context) -> list[dict[str, Any]] | None:
