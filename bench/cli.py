@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import shlex
 import sys
 from pathlib import Path
@@ -43,6 +44,11 @@ def parse_args(argv: list[str] | None) -> Settings:
     parser.add_argument("--work", type=Path, help="scratch directory (default bench/.work)")
     parser.add_argument("--terraform", help="path of the Terraform binary to use")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    parser.add_argument(
+        "--render",
+        action="store_true",
+        help="measure nothing: rebuild latest.md and the plots from latest.json (and ANALYSIS.md)",
+    )
     args = parser.parse_args(argv)
 
     preset = "quick" if args.quick else "smoke" if args.smoke else "full"
@@ -63,6 +69,7 @@ def parse_args(argv: list[str] | None) -> Settings:
         settings.work_dir = args.work.resolve()
     settings.terraform = args.terraform
     settings.plots = not args.no_plots
+    settings.render_only = args.render
     return settings
 
 
@@ -165,11 +172,16 @@ def run(settings: Settings, command: str) -> dict[str, Any]:
             except Exception as exc:
                 bench_run.record_error(f"close/{subject.key}", exc)
 
-    results["targets"] = targets.evaluate(results, max(settings.sizes))
+    return write_outputs(results, settings)
+
+
+def write_outputs(results: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """Evaluate the targets; write the plots, latest.json and latest.md."""
+    results["targets"] = targets.evaluate(results, max(results["meta"]["settings"]["sizes"]))
     if settings.plots:
         from bench.plots import write_plots
 
-        results["plots"] = [str(p) for p in write_plots(results, settings.out_dir)]
+        results["plots"] = [p.name for p in write_plots(results, settings.out_dir)]
     report.write_json(results, settings.out_dir / "latest.json")
     analysis = ANALYSIS_FILE.read_text() if ANALYSIS_FILE.exists() else None
     (settings.out_dir / "latest.md").write_text(report.render_markdown(results, analysis))
@@ -181,6 +193,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; the exit code is 1 when any scenario failed."""
     args = sys.argv[1:] if argv is None else argv
     settings = parse_args(args)
+    if settings.render_only:
+        results = json.loads((settings.out_dir / "latest.json").read_text())
+        write_outputs(results, settings)
+        return 0
     command = shlex.join([".venv/bin/python", "-m", "bench", *args])
     results = run(settings, command)
     return 1 if results.get("errors") else 0

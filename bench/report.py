@@ -41,8 +41,10 @@ def _target_rows(targets: list[dict[str, Any]]) -> list[list[str]]:
         sign = {"max": "≤", "min": "≥", "under": "<"}[t["kind"]]
         measured = "not measured" if t["measured"] is None else f"{t['measured']:g}{t['unit']}"
         verdict = {True: "met", False: "**missed**", None: "—"}[t["met"]]
-        if t["met"] is False and t["measured"] is not None:
-            verdict += f" (by {t['measured'] / t['limit']:.2f}x the limit)"
+        if t["met"] is False and t["kind"] == "min":
+            verdict += f" (reaches {t['measured'] / t['limit']:.0%} of the limit)"
+        elif t["met"] is False:
+            verdict += f" ({t['measured'] / t['limit']:.2f}x the limit)"
         rows.append([t["target"], f"{sign} {t['limit']:g}{t['unit']}", measured, verdict])
     return rows
 
@@ -67,7 +69,7 @@ def render_markdown(results: dict[str, Any], analysis: str | None = None) -> str
         f"- Repetitions: {s['reps']} apply→plan→destroy cycles per provider and N; "
         f"{s['handshake_launches']} launches for the handshake; -parallelism={s['parallelism']}",
         "- Providers: "
-        + "; ".join(f"{v['label']} (`{v['source']}` {v['version']})" for v in subjects.values()),
+        + "; ".join(f"{v['label']}: `{v['source']}` {v['version']}" for v in subjects.values()),
         "",
         "Times are medians with (min-max) across repetitions.",
         "",

@@ -30,6 +30,7 @@ class Settings:
     out_dir: Path = BENCH_DIR / "results"
     terraform: str | None = None
     plots: bool = True
+    render_only: bool = False
 
     @classmethod
     def preset_named(cls, name: str) -> Settings:
