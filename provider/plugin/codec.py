@@ -211,8 +211,8 @@ def decode_msgpack(data: bytes, t: CtyType) -> Any:
     """Decode a msgpack-encoded value of type `t`."""
     try:
         raw = msgpack.unpackb(data, ext_hook=_ext_hook, raw=False, strict_map_key=False)
-    except TypeError as exc:
-        # e.g. an array used as a map key: malformed input, not a provider bug.
+    except (TypeError, ValueError) as exc:
+        # Truncated data, an array used as a map key...: say what, not "unexpected error".
         raise CodecError(f"the msgpack value is malformed ({exc})") from None
     return _from_wire(raw, t, (), from_json=False)
 
@@ -227,6 +227,8 @@ def decode_json(data: bytes | str, t: CtyType) -> Any:
         raise CodecError("the JSON value is nested too deeply") from None
     except InvalidOperation:
         raise CodecError("a JSON number is out of range") from None
+    except ValueError as exc:
+        raise CodecError(f"the JSON value is malformed ({exc})") from None
     return _from_wire(raw, t, (), from_json=True)
 
 
