@@ -152,7 +152,10 @@ def _from_wire(raw: Any, t: CtyType, path: tuple[str | int, ...], from_json: boo
         return None
     if t is String:
         if isinstance(raw, bytes):
-            return raw.decode()
+            try:
+                return raw.decode()
+            except UnicodeDecodeError:
+                raise CodecError("expected a UTF-8 string", path) from None
         if not isinstance(raw, str):
             raise CodecError(f"expected a string, got {type(raw).__name__}", path)
         return raw
