@@ -202,12 +202,19 @@ def _dynamic_from_wire(raw: Any, path: tuple[str | int, ...], from_json: bool) -
     if from_json:
         if not isinstance(raw, Mapping) or "type" not in raw:
             raise CodecError("expected a dynamic value {type, value}", path)
-        t = type_from_json(raw["type"])
+        t = _wire_type(raw["type"], path)
         return DynamicValue(t, _from_wire(raw.get("value"), t, path, from_json))
     if not isinstance(raw, list | tuple) or len(raw) != 2:
         raise CodecError("expected a dynamic value [type, value]", path)
-    t = type_from_json(raw[0])
+    t = _wire_type(raw[0], path)
     return DynamicValue(t, _from_wire(raw[1], t, path, from_json))
+
+
+def _wire_type(raw: Any, path: tuple[str | int, ...]) -> CtyType:
+    try:
+        return type_from_json(raw)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise CodecError(f"not a valid type for a dynamic value: {exc}", path) from None
 
 
 def decode_msgpack(data: bytes, t: CtyType) -> Any:
