@@ -271,3 +271,24 @@ def fill_unimplemented(cls: type, pb: ModuleType, service: str = "Provider") -> 
         if not hasattr(cls, method.name):
             setattr(cls, method.name, _unimplemented(method.name, method.server_streaming))
     return cls
+
+
+class _HandlerCollector:
+    """Stands in for a grpc.Server to capture what a generated `add_*_to_server` registers."""
+
+    def __init__(self) -> None:
+        self.handlers: tuple[Any, ...] = ()
+
+    def add_generic_rpc_handlers(self, handlers: tuple[Any, ...]) -> None:
+        self.handlers += tuple(handlers)
+
+    def add_registered_method_handlers(self, service: str, handlers: Any) -> None:
+        pass  # an optimisation for servers that register before start; the generic one suffices
+
+
+def generic_handler(add_to_server: Any, servicer: Any) -> Any:
+    """The generic RPC handler that the generated `add_to_server` would register for `servicer`."""
+    collector = _HandlerCollector()
+    add_to_server(servicer, collector)
+    [handler] = collector.handlers
+    return handler

@@ -59,12 +59,21 @@ class RunningServer:
     protocol_version: int
     cert_der: bytes | None
     core: futures.Future[ProviderCore]
+    handlers: _DeferredHandlers
     shutdown: threading.Event = field(default_factory=threading.Event)
 
     def load_core(self, provider_factory: Callable[[], Provider], background: bool) -> None:
         """Import the provider and build its core; RPCs wait until this is done."""
 
         def load() -> None:
+            if not self.handlers.ready:
+                try:
+                    self.handlers.resolve(
+                        _service_handlers(self.protocol_version, self.core, self.shutdown)
+                    )
+                except BaseException as e:
+                    log.error("cannot load the gRPC services: %s", e, exc_info=True)
+                    self.handlers.fail(e)
             try:
                 from provider.plugin.core import ProviderCore
 
@@ -135,8 +144,8 @@ def _listen(server: Any, credentials: Any) -> Listener:
     raise OSError(f"no free TCP port in {low}..{high}")
 
 
-def _side_services(server: Any, shutdown: threading.Event) -> None:
-    """Register go-plugin's controller and stdio services and the health service."""
+def _side_services(shutdown: threading.Event) -> tuple[Any, ...]:
+    """Handlers of go-plugin's controller and stdio services and of the health service."""
     import grpc
     from grpc_health.v1 import health_pb2
 
@@ -145,6 +154,7 @@ def _side_services(server: Any, shutdown: threading.Event) -> None:
         grpc_controller_pb2_grpc,
         grpc_stdio_pb2_grpc,
     )
+    from provider.plugin.protocol import generic_handler
 
     class Controller(grpc_controller_pb2_grpc.GRPCControllerServicer):
         def Shutdown(self, request: Any, context: Any) -> Any:
@@ -163,8 +173,10 @@ def _side_services(server: Any, shutdown: threading.Event) -> None:
             return health_pb2.HealthCheckResponse(status=health_pb2.HealthCheckResponse.SERVING)
         context.abort(grpc.StatusCode.NOT_FOUND, f"unknown service {request.service!r}")
 
-    grpc_controller_pb2_grpc.add_GRPCControllerServicer_to_server(Controller(), server)
-    grpc_stdio_pb2_grpc.add_GRPCStdioServicer_to_server(Stdio(), server)
+    controller = generic_handler(
+        grpc_controller_pb2_grpc.add_GRPCControllerServicer_to_server, Controller()
+    )
+    stdio = generic_handler(grpc_stdio_pb2_grpc.add_GRPCStdioServicer_to_server, Stdio())
     # grpcio-health-checking's servicer module pulls in asyncio; the one RPC go-plugin uses
     # is served directly from its messages instead.
     health = grpc.method_handlers_generic_handler(
@@ -177,7 +189,7 @@ def _side_services(server: Any, shutdown: threading.Event) -> None:
             )
         },
     )
-    server.add_generic_rpc_handlers((health,))
+    return controller, stdio, health
 
 
 class _IdentityInBackground:
@@ -204,6 +216,50 @@ class _IdentityInBackground:
         return self._result
 
 
+class _DeferredHandlers:
+    """The server's RPC handlers, built on the loader thread after the handshake line.
+
+    The protocol adapter and go-plugin's side services import the generated stubs and the
+    protobuf runtime (~80 ms together); building them after the handshake lets that cost
+    overlap Terraform's own connection set-up. A call that arrives earlier waits here.
+    """
+
+    def __init__(self) -> None:
+        self._handlers: futures.Future[tuple[Any, ...]] = futures.Future()
+
+    @property
+    def ready(self) -> bool:
+        return self._handlers.done()
+
+    def resolve(self, handlers: tuple[Any, ...]) -> None:
+        self._handlers.set_result(handlers)
+
+    def fail(self, error: BaseException) -> None:
+        self._handlers.set_exception(error)
+
+    def service(self, handler_call_details: Any) -> Any:
+        try:
+            handlers = self._handlers.result()
+        except BaseException:
+            return None  # the load failure is logged; the call gets UNIMPLEMENTED
+        for handler in handlers:
+            found = handler.service(handler_call_details)
+            if found is not None:
+                return found
+        return None
+
+
+def _service_handlers(
+    protocol_version: int, core: futures.Future[ProviderCore], shutdown: threading.Event
+) -> tuple[Any, ...]:
+    """Handlers of tfplugin`protocol_version`.Provider and of go-plugin's side services."""
+    if protocol_version == 6:
+        from provider.plugin import v6 as adapter
+    else:
+        from provider.plugin import v5 as adapter  # type: ignore[no-redef]
+    return (adapter.handler(core), *_side_services(shutdown))
+
+
 def start_server(
     provider_factory: Callable[[], Provider],
     *,
@@ -219,11 +275,6 @@ def start_server(
     """
     identity_job = _IdentityInBackground() if client_cert_pem else None
     import grpc
-
-    if protocol_version == 6:
-        from provider.plugin import v6 as adapter
-    else:
-        from provider.plugin import v5 as adapter  # type: ignore[no-redef]
 
     core: futures.Future[ProviderCore] = futures.Future()
     credentials = None
@@ -242,9 +293,11 @@ def start_server(
             ("grpc.so_reuseport", 0),
         ],
     )
-    running = RunningServer(server, Listener("", ""), protocol_version, cert_der, core)
-    adapter.register(server, core)
-    _side_services(server, running.shutdown)
+    handlers = _DeferredHandlers()
+    running = RunningServer(server, Listener("", ""), protocol_version, cert_der, core, handlers)
+    if not defer_provider:
+        handlers.resolve(_service_handlers(protocol_version, core, running.shutdown))
+    server.add_generic_rpc_handlers((handlers,))
     running.listener = _listen(server, credentials)
     server.start()
     _share_with_group(running.listener)

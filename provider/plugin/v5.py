@@ -9,12 +9,12 @@ import grpc
 
 from provider.plugin.proto import tfplugin5_pb2 as pb
 from provider.plugin.proto import tfplugin5_pb2_grpc as pb_grpc
-from provider.plugin.protocol import ProviderServicer, fill_unimplemented
+from provider.plugin.protocol import ProviderServicer, fill_unimplemented, generic_handler
 
 if TYPE_CHECKING:
     from provider.plugin.core import ProviderCore
 
-__all__ = ["PROTOCOL_VERSION", "ProviderV5", "register"]
+__all__ = ["PROTOCOL_VERSION", "ProviderV5", "handler"]
 
 PROTOCOL_VERSION = 5
 
@@ -58,6 +58,6 @@ class ProviderV5(ProviderServicer):
 fill_unimplemented(ProviderV5, pb)
 
 
-def register(server: grpc.Server, core: ProviderCore | Future[ProviderCore]) -> None:
-    """Serve `tfplugin5.Provider` on `server`."""
-    pb_grpc.add_ProviderServicer_to_server(ProviderV5(core), server)
+def handler(core: ProviderCore | Future[ProviderCore]) -> grpc.GenericRpcHandler:
+    """`tfplugin5.Provider` as one generic handler, for a server that is already running."""
+    return generic_handler(pb_grpc.add_ProviderServicer_to_server, ProviderV5(core))

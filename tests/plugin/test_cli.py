@@ -46,7 +46,13 @@ def test_console_script_install_and_help(tmp_path: Path) -> None:
     (launcher,) = tmp_path.glob(
         "registry.terraform.io/rackspace/rackspace/0.1.0/*/terraform-provider-rackspace_v0.1.0"
     )
-    assert f'exec "{sys.executable}" -m provider "$@"' in launcher.read_text()
+    # The console script runs under the venv's interpreter, which may be spelled python or
+    # python3 there: the launcher must exec that venv interpreter (not the one it links to).
+    exec_line = re.search(r'^exec "([^"]+)" -m provider "\$@"$', launcher.read_text(), re.M)
+    assert exec_line is not None, launcher.read_text()
+    interpreter = Path(exec_line.group(1))
+    assert interpreter.parent == Path(sys.executable).parent
+    assert interpreter.resolve() == Path(sys.executable).resolve()
     env = {k: v for k, v in os.environ.items() if k != "TF_PLUGIN_MAGIC_COOKIE"}
     proc = subprocess.run([str(launcher)], capture_output=True, timeout=60, env=env)
     assert proc.returncode == 1 and proc.stdout == b""
