@@ -317,7 +317,13 @@ class ProviderCore:
                 if version == schema.version:
                     state = codec.decode_json(raw_json, schema.implied_type())
                 else:
-                    raw = _normalise_json(json.loads(raw_json, parse_float=Decimal))
+                    try:
+                        raw = _normalise_json(json.loads(raw_json, parse_float=Decimal))
+                    except (ValueError, ArithmeticError, RecursionError) as exc:
+                        raise ProviderError(
+                            f"Stored state of {type_name} cannot be read",
+                            f"The state (schema version {version}) is not valid JSON: {exc}",
+                        ) from None
                     state = cls(self.client).upgrade_state(version, raw, ctx)
             elif flatmap:
                 state = codec.decode_flatmap(flatmap, schema.implied_type())
