@@ -20,7 +20,13 @@ from sandbox.traffic import TrafficControl, TrafficSettings
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """werkzeug's handler without its per-request access log (the sandbox keeps its own)."""
+    """werkzeug's handler without its per-request access log (the sandbox keeps its own).
+
+    It speaks HTTP/1.1 so clients keep their connections alive between calls, as they do
+    against the real API; with werkzeug's default HTTP/1.0 every call would open a new one.
+    """
+
+    protocol_version = "HTTP/1.1"
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return None
