@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,11 +25,18 @@ def provider(request: pytest.FixtureRequest, fuzz_sandbox: Sandbox) -> Iterator[
     """`python -m provider` launched as Terraform would (TLS, magic cookie), configured."""
     env, identity = plugin_env(protocol=request.param, **fuzz_sandbox.env())
     client = PluginClient(launch(env, module="provider"), identity)
+    # Terraform always reads the plugin's stderr; a full pipe would block its logging.
+    threading.Thread(target=_drain, args=(client.proc.stderr,), daemon=True).start()
     config = {name: None for name in _provider_attributes(client)}
     resp = client.call("ConfigureProvider", terraform_version="1.0.3", config=client.dv(config))
     assert [d.summary for d in resp.diagnostics if d.severity == 1] == []
     yield client
     client.close()
+
+
+def _drain(stream: Any) -> None:
+    for _line in iter(stream.readline, b""):
+        pass
 
 
 def _provider_attributes(client: PluginClient) -> list[str]:

@@ -43,7 +43,7 @@ OTHER_RPCS = ["GetProviderSchema", "UpgradeResourceState", "ImportResourceState"
 ALL_RPCS = [*PAYLOAD_RPCS, *OTHER_RPCS]
 CALL_TIMEOUT = 15.0
 FUZZ = settings(
-    max_examples=160,
+    max_examples=180,
     deadline=None,
     database=None,
     suppress_health_check=list(HealthCheck),
@@ -85,25 +85,26 @@ structures = st.recursive(
 
 
 @st.composite
-def payloads(draw: st.DrawFn) -> tuple[bytes, bytes]:
-    """(msgpack, json) bytes for one DynamicValue: random, structured, or both set."""
+def payloads(draw: st.DrawFn) -> tuple[bytes, bytes, bool]:
+    """(msgpack, json, malformed) for one DynamicValue: random bytes, or an encoded random
+    structure (corrupted when `malformed`), as msgpack, JSON or both."""
     kind = draw(st.sampled_from(["random", "msgpack", "json", "both"]))
     if kind == "random":
-        return draw(st.binary(max_size=200)), draw(st.binary(max_size=200))
+        return draw(st.binary(min_size=1, max_size=200)), draw(st.binary(max_size=200)), True
     value = draw(structures)
     packed = msgpack.packb(value, use_bin_type=True)
     try:
         text = json.dumps(value, default=repr).encode()
     except (TypeError, ValueError):
         text = b"{"
-    if draw(st.booleans()):  # truncate or corrupt one byte
-        i = draw(st.integers(0, max(len(packed) - 1, 0)))
-        packed = packed[:i] + bytes([draw(st.integers(0, 255))]) + packed[i + 1 :]
+    corrupt = draw(st.booleans())
+    if corrupt:  # cut the encoding short: never valid msgpack
+        packed = packed[: draw(st.integers(0, max(len(packed) - 1, 0)))] or b"\xc1"
     if kind == "msgpack":
-        return packed, b""
+        return packed, b"", corrupt
     if kind == "json":
-        return b"", text
-    return packed, text
+        return b"", text, False
+    return packed, text, corrupt
 
 
 def _method(client: PluginClient, rpc: str) -> tuple[str, Any]:
@@ -113,14 +114,31 @@ def _method(client: PluginClient, rpc: str) -> tuple[str, Any]:
     return rpc, getattr(client.pb, rpc)
 
 
-def _call(client: PluginClient, rpc: str, request: Any) -> None:
-    """One call; a response or a gRPC status is fine, a deadline (hang) is not."""
+def _call(client: PluginClient, rpc: str, request: Any, malformed: bool = True) -> None:
+    """One call; a response or a gRPC status is fine, a deadline (hang) is not.
+
+    Malformed bytes must be answered as invalid input. Well-formed values that break the
+    schema (which Terraform never sends) may also end on the SDK's generic error path; they
+    are counted, not failed.
+    """
     method, _ = _method(client, rpc)
     try:
-        getattr(client.stub, method)(request, timeout=CALL_TIMEOUT)
+        response = getattr(client.stub, method)(request, timeout=CALL_TIMEOUT)
     except grpc.RpcError as err:
         assert err.code() != grpc.StatusCode.DEADLINE_EXCEEDED, f"{rpc} hung"
         assert err.code() != grpc.StatusCode.UNAVAILABLE, f"{rpc} killed the provider"
+        return
+    # Bad input is the caller's mistake: it must be told so, not sent down the "this is a
+    # bug in the provider" path.
+    unexpected = [
+        f"{d.summary}: {d.detail}"
+        for d in getattr(response, "diagnostics", [])
+        if d.summary.startswith("Unexpected error")
+    ]
+    if malformed:
+        assert unexpected == [], unexpected
+    elif unexpected:
+        figures.add("fuzz: schema-breaking values answered 'Unexpected error'", 1)
 
 
 def _request(client: PluginClient, rpc: str, type_name: str, data: Any) -> Any:
@@ -128,7 +146,7 @@ def _request(client: PluginClient, rpc: str, type_name: str, data: Any) -> Any:
     pb = client.pb
     if rpc in PAYLOAD_RPCS:
         fields: dict[str, Any] = {}
-        for name, (mp, js) in zip(PAYLOAD_RPCS[rpc], data["payloads"], strict=False):
+        for name, (mp, js, _) in zip(PAYLOAD_RPCS[rpc], data["payloads"], strict=False):
             fields[name] = pb.DynamicValue(msgpack=mp, json=js)
         if rpc not in ("ValidateProviderConfig", "ConfigureProvider"):
             fields["type_name"] = type_name
@@ -176,7 +194,9 @@ def test_malformed_payloads(provider: PluginClient, rpc: str) -> None:
     @given(type_name=type_names, data=request_data)
     def run(type_name: str, data: dict[str, Any]) -> None:
         figures.add("fuzz cases: RPC payloads", 1)
-        _call(provider, rpc, _request(provider, rpc, type_name, data))
+        used = data["payloads"][: len(PAYLOAD_RPCS.get(rpc, ()))]
+        malformed = rpc not in PAYLOAD_RPCS or any(bad for _, _, bad in used)
+        _call(provider, rpc, _request(provider, rpc, type_name, data), malformed)
 
     run()
     _still_serving(provider)
