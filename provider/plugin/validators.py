@@ -40,10 +40,15 @@ ValueValidator: TypeAlias = Callable[[Any], "str | None"]
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
+_SHOW_MAX = 80  # characters of a rejected value quoted back in a diagnostic
+
+
 def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return f'"{value}"'
-    return repr(value)
+    text = f'"{value}"' if isinstance(value, str) else repr(value)
+    if len(text) > _SHOW_MAX:
+        # A megabyte pasted into a config must not come back as a megabyte of diagnostic.
+        text = f"{text[: _SHOW_MAX - 1]}… ({len(str(value))} characters)"
+    return text
 
 
 class _Validator:
