@@ -90,21 +90,30 @@ def payloads(draw: st.DrawFn) -> tuple[bytes, bytes, bool]:
     structure (corrupted when `malformed`), as msgpack, JSON or both."""
     kind = draw(st.sampled_from(["random", "msgpack", "json", "both"]))
     if kind == "random":
-        return draw(st.binary(min_size=1, max_size=200)), draw(st.binary(max_size=200)), True
+        mp, js = draw(st.binary(min_size=1, max_size=200)), draw(st.binary(max_size=200))
+        return mp, js, _undecodable(mp)
     value = draw(structures)
     packed = msgpack.packb(value, use_bin_type=True)
     try:
         text = json.dumps(value, default=repr).encode()
     except (TypeError, ValueError):
         text = b"{"
-    corrupt = draw(st.booleans())
-    if corrupt:  # cut the encoding short: never valid msgpack
+    if draw(st.booleans()):  # cut the encoding short
         packed = packed[: draw(st.integers(0, max(len(packed) - 1, 0)))] or b"\xc1"
     if kind == "msgpack":
-        return packed, b"", corrupt
+        return packed, b"", _undecodable(packed)
     if kind == "json":
         return b"", text, False
-    return packed, text, corrupt
+    return packed, text, _undecodable(packed)
+
+
+def _undecodable(packed: bytes) -> bool:
+    """True when the bytes are not msgpack at all (random bytes can happen to be valid)."""
+    try:
+        msgpack.unpackb(packed, raw=False, strict_map_key=False)
+    except Exception:
+        return True
+    return False
 
 
 def _method(client: PluginClient, rpc: str) -> tuple[str, Any]:
