@@ -135,12 +135,11 @@ def test_dropped_create_is_not_retried_and_names_the_new_ip(sandbox, client):
     assert len(posts) == 1
 
 
-def test_import_refuses_fixed_and_missing_ips(sandbox, client):
+def test_import_refuses_fixed_ips_and_leaves_missing_ones_to_read(sandbox, client):
     [fixed] = client.networks.list_ip_addresses(device_id=S1, network_id=PUBLICNET, version=4)
     assert fixed["type"] == "fixed"
     with pytest.raises(ProviderError) as exc:
         IPAddress(client).import_state(fixed["id"], ctx())
     assert exc.value.summary == "Not a shared IP" and fixed["address"] in exc.value.detail
-    with pytest.raises(ProviderError) as exc:
-        IPAddress(client).import_state("0badc0de-0000-4000-8000-000000000000", ctx())
-    assert "does not exist" in exc.value.summary
+    missing = IPAddress(client).import_state("0badc0de-0000-4000-8000-000000000000", ctx())
+    assert IPAddress(client).read(missing, ctx()) is None

@@ -235,13 +235,11 @@ class IPAddress(Resource):
         # A server's own fixed IP has one port and is not ours to manage: refuse it here rather
         # than let the next plan fail on the two-port rule (or a destroy try to de-allocate it).
         client = self.client.bound(ctx.cancelled)
+        partial = {name: None for name in self.schema.attributes} | {"id": import_id}
         try:
             ip = client.networks.get_ip_address(import_id)
         except NotFound:
-            raise ProviderError(
-                "Cannot import a shared IP that does not exist",
-                f"No IP address with id {import_id} exists for this tenant in this region.",
-            ) from None
+            return partial  # `read` finds nothing; Terraform says "non-existent remote object"
         except ApiError as err:
             raise api_error(f"Failed to read IP address {import_id}", err) from None
         if ip.get("type") != "shared":
@@ -251,7 +249,7 @@ class IPAddress(Resource):
                 f"{TYPE_NAME} manages only shared IPs (created with two or more ports). "
                 "A server's own fixed IP cannot be imported.",
             )
-        return {name: None for name in self.schema.attributes} | {"id": import_id}
+        return partial
 
     def _candidates(self, planned: dict[str, Any], ctx: Context) -> list[dict[str, Any]] | None:
         """IPs a create without a clear answer may have made; None when the lookup failed."""
