@@ -11,6 +11,7 @@ from provider.plugin import (
     Number,
     ProviderError,
     RequiresReplace,
+    RequiresReplaceIf,
     Resource,
     Schema,
     Set,
@@ -40,6 +41,11 @@ _VERIFIED_CREATE_DELAY = 0.25
 
 def _computed(description: str) -> Attribute:
     return Attribute(String, computed=True, description=description, plan=[UseStateForUnknown()])
+
+
+def _had_servers(prior: Any, planned: Any) -> bool:
+    """Replace for a change of `server_ids`, but not for their first value (see modify_plan)."""
+    return prior is not None
 
 
 class IPAddress(Resource):
@@ -87,7 +93,10 @@ class IPAddress(Resource):
                 Set(String),
                 optional=True,
                 validate=[at_least(2, "server ids"), each(uuid())],
-                plan=[RequiresReplace()],
+                # A first value for an IP already in state (imported, or managed by `port_ids`
+                # until now) is adopted in place when it names the servers that hold the IP;
+                # `modify_plan` checks that. Any later change replaces the IP.
+                plan=[RequiresReplaceIf(_had_servers, "Changing the servers replaces the IP.")],
                 description=(
                     "Servers whose ports on `network_id` carry the IP (at least two), instead "
                     "of `port_ids`. Changing it replaces the IP."
@@ -100,6 +109,38 @@ class IPAddress(Resource):
         },
         validators=[ExactlyOneOf("port_ids", "server_ids")],
     )
+
+    def modify_plan(
+        self,
+        prior: dict[str, Any] | None,
+        planned: dict[str, Any],
+        config: dict[str, Any],
+        ctx: Context,
+    ) -> dict[str, Any]:
+        """Adopt `server_ids` for an IP in state without them, if they are its servers."""
+        servers = planned.get("server_ids")
+        if prior is None or prior.get("server_ids") is not None:
+            return planned
+        if servers is None or servers is Unknown or Unknown in servers:
+            return planned
+        client = self.client.bound(ctx.cancelled)
+        try:
+            held = _servers_of_ports(client, prior)
+        except ApiError as err:
+            raise api_error(
+                f"Failed to look up the servers of shared IP {prior['id']}", err
+            ) from None
+        if not same_ids(servers, held):
+            raise ProviderError(
+                "server_ids do not match the servers of this shared IP",
+                f"Shared IP {prior['id']} ({prior.get('address')}) is carried by the ports of "
+                f"{', '.join(sorted(held)) or 'no server'}, but `server_ids` names "
+                f"{', '.join(sorted(servers))}. Set `server_ids` to the servers that hold it, "
+                "or ask for a new IP on these servers with `terraform apply "
+                "-replace=<address of this resource>`.",
+                path=("server_ids",),
+            )
+        return planned
 
     def create(self, planned: dict[str, Any], ctx: Context) -> dict[str, Any]:
         """POST the IP; never retried once it may have reached the API."""
