@@ -10,15 +10,7 @@ import pytest
 
 from tests.support.acceptance import CaseResult, Step, run_case
 from tests.support.sandbox import Sandbox
-from tests.support.terraform import TerraformBinary, install_provider
-
-
-@pytest.fixture(scope="session")
-def plugin_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A private mirror holding the provider's launcher, shared by every test of the session."""
-    directory = tmp_path_factory.mktemp("plugins")
-    install_provider(directory)
-    return directory
+from tests.support.terraform import TerraformBinary
 
 
 @pytest.fixture

@@ -11,15 +11,6 @@ import pytest
 from tests.reliability import figures
 from tests.reliability.harness import write_seed
 from tests.support.sandbox import Sandbox
-from tests.support.terraform import install_provider
-
-
-@pytest.fixture(scope="session")
-def plugin_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A private plugin mirror holding the provider's launcher."""
-    directory = tmp_path_factory.mktemp("plugins")
-    install_provider(directory)
-    return directory
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from tests.reliability import figures
-from tests.reliability.conftest import make_sandbox, plugin_dir
+from tests.reliability.conftest import make_sandbox
 
-__all__ = ["make_sandbox", "plugin_dir"]
+__all__ = ["make_sandbox"]
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
