@@ -9,7 +9,6 @@ been read.
 from __future__ import annotations
 
 import contextlib
-import datetime
 import os
 import signal
 import subprocess
@@ -35,32 +34,9 @@ class HandshakeSample:
 
 def client_certificate_pem() -> str:
     """A self-signed P-521 certificate like the one Terraform puts in PLUGIN_CLIENT_CERT."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
+    from tests.plugin.plugin_client import terraform_like_client_cert
 
-    key = ec.generate_private_key(ec.SECP521R1())
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "HashiCorp"),
-            x509.NameAttribute(NameOID.COMMON_NAME, "localhost"),
-        ]
-    )
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(seconds=30))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA512())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM).decode()
+    return terraform_like_client_cert()[1].decode()
 
 
 def launch_env(client_cert: str, tmpdir: str) -> dict[str, str]:
