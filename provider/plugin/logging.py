@@ -8,13 +8,11 @@ diagnostic instead. Registered secrets are replaced in every line before it is w
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
 import threading
 import traceback
-from datetime import UTC, datetime
 from typing import Any, TextIO
 
 __all__ = [
@@ -97,6 +95,10 @@ def level_from_env(environ: dict[str, str] | None = None) -> int:
 
 
 def _timestamp(created: float) -> str:
+    # json and datetime are imported where a line is formatted, not on the start-up path:
+    # with no TF_LOG nothing is formatted at all.
+    from datetime import UTC, datetime
+
     return (
         datetime.fromtimestamp(created, UTC)
         .isoformat(timespec="microseconds")
@@ -126,6 +128,8 @@ class HclogJSONFormatter(logging.Formatter):
                 entry[key] = _jsonable(value)
         if record.exc_info and record.exc_info[0] is not None:
             entry["traceback"] = "".join(traceback.format_exception(*record.exc_info))
+        import json
+
         return redact(json.dumps(entry, ensure_ascii=False, default=str))
 
 

@@ -9,10 +9,8 @@ promptly on `plugin.GRPCController/Shutdown` or when Terraform itself goes away.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import shutil
 import signal
 import socket
 import sys
@@ -91,6 +89,8 @@ class RunningServer:
         """Stop serving and remove the socket directory."""
         self.server.stop(grace).wait()
         if self.listener.cleanup_dir:
+            import shutil  # not on the start-up path: only a stopping server needs it
+
             shutil.rmtree(self.listener.cleanup_dir, ignore_errors=True)
 
 
@@ -134,6 +134,8 @@ def _listen(server: Any, credentials: Any) -> Listener:
         listener = _unix_listener()
         if _bind(server, credentials, f"unix:{listener.address}"):
             return listener
+        import shutil
+
         shutil.rmtree(listener.cleanup_dir or "", ignore_errors=True)
         log.warning("cannot listen on a unix socket; falling back to TCP")
     low = int(os.environ.get("PLUGIN_MIN_PORT") or 10000)
@@ -393,6 +395,8 @@ def serve_debug(
             "Addr": {"Network": running.listener.network, "String": running.listener.address},
         }
     }
+    import json
+
     value = json.dumps(reattach, separators=(",", ":"))
     out.write(
         f"Provider {source_address} serving protocol {version}. In another shell run:\n\n"
