@@ -93,13 +93,15 @@ def test_creates_refused_before_acting_are_retried(
     runner.write("main.tf", layout.config('provider "rackspace" {\n  max_retries = 30\n}\n'))
     runner.init().check()
 
-    # Only the IP calls fail (503), and ten creates at once overrun a 3-writes-per-second
-    # budget (413 + Retry-After); neither answer means the IP was made.
+    # Only the IP calls fail (503), and ten creates at once overrun a 1-write-per-second
+    # budget (413 + Retry-After); neither answer means the IP was made. The 503 rate is kept
+    # low enough that the first wave of creates reaches the rate limit: with 60% and 3 writes
+    # a second, a run could see no 413 at all, since 503s are decided first.
     sandbox.set_faults(
-        fault_rate=0.6,
+        fault_rate=0.3,
         fault_kinds=["503"],
         fault_path_contains="/ip_addresses",
-        rate_limit_per_minute=3,
+        rate_limit_per_minute=1,
         rate_limit_window_seconds=1.0,
         retry_after_seconds=1,
     )
