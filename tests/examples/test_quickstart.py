@@ -101,3 +101,54 @@ def test_a_real_terraform_on_path_wins(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("PATH", str(tmp_path))
     terraform, origin = quickstart.find_terraform(None)
     assert (terraform, origin) == (binary, "your PATH")
+
+
+def _ensure_venv(repo: Path, *extras: str) -> str:
+    """Run scripts/_venv.sh's ensure_venv in a fake checkout; return what it printed."""
+    done = subprocess.run(
+        ["bash", "-c", '. scripts/_venv.sh && ensure_venv "$@"', "ensure_venv", "x.sh", *extras],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_the_venv_stamp_tracks_the_installed_extras(tmp_path: Path) -> None:
+    # A fake checkout whose .venv/bin/python only records the pip command it was given.
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "_venv.sh").write_text((REPO / "scripts" / "_venv.sh").read_text())
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    bindir = tmp_path / ".venv" / "bin"
+    bindir.mkdir(parents=True)
+    pip_log = tmp_path / "pip.log"
+    (bindir / "python").write_text(f'#!/bin/sh\necho "$*" >>{pip_log}\n')
+    (bindir / "python").chmod(0o755)
+
+    def pip_calls() -> list[str]:
+        return pip_log.read_text().splitlines() if pip_log.exists() else []
+
+    # The quick start installs the demo extra only, with pip's progress shown (no --quiet).
+    out = _ensure_venv(tmp_path, "demo")
+    assert pip_calls() == ["-m pip install --disable-pip-version-check -e .[demo]"]
+    assert "pip install -e '.[demo]'" in out
+    # The tests then add their extra, keeping demo.
+    _ensure_venv(tmp_path, "test")
+    assert pip_calls()[-1].endswith("-e .[demo,test]")
+    # Both are installed now: neither script installs anything again.
+    for extra in ("demo", "test"):
+        assert "up to date" in _ensure_venv(tmp_path, extra)
+    assert len(pip_calls()) == 2
+    # A changed pyproject.toml reinstalls, with every extra installed before.
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\nversion = '2'\n")
+    _ensure_venv(tmp_path, "demo")
+    assert pip_calls()[-1].endswith("-e .[demo,test]")
+    assert len(pip_calls()) == 3
+
+
+def test_test_sh_installs_the_test_extra_and_quickstart_sh_the_demo_extra() -> None:
+    assert "ensure_venv test.sh test\n" in (REPO / "scripts" / "test.sh").read_text()
+    assert "ensure_venv quickstart.sh demo\n" in (REPO / "scripts" / "quickstart.sh").read_text()
