@@ -9,7 +9,6 @@ if TYPE_CHECKING:
     from provider.plugin.resource import Provider
 
 SOURCE_ADDRESS = "registry.terraform.io/rackspace/rackspace"
-DISTRIBUTION = "terraform-provider-rackspace"
 
 
 def _factory() -> Provider:
@@ -20,13 +19,9 @@ def _factory() -> Provider:
 
 
 def _version() -> str:
-    # importlib.metadata costs ~30 ms to import: only `install` asks for the version.
-    from importlib import metadata
+    from provider import __version__
 
-    try:
-        return metadata.version(DISTRIBUTION)
-    except metadata.PackageNotFoundError:
-        return "0.1.0"
+    return __version__
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,50 +13,51 @@ from pathlib import Path
 
 import grpc
 
-from provider.plugin.cli import install, launcher_script, platform_target
+from provider.plugin.install import install, platform_target
 from provider.plugin.proto import tfplugin6_pb2, tfplugin6_pb2_grpc
 from tests.plugin.plugin_client import REPO_ROOT
 
 
-def test_launcher_execs_the_interpreter() -> None:
-    script = launcher_script("provider", python="/opt/py/bin/python3")
-    assert script == '#!/bin/sh\nexec "/opt/py/bin/python3" -m provider "$@"\n'
-
-
 def test_install_writes_an_executable_launcher_in_mirror_layout(tmp_path: Path) -> None:
-    path = install("registry.terraform.io/acme/widget", "1.2.3", "acme_provider", tmp_path)
+    where = install("registry.terraform.io/acme/widget", "1.2.3", "acme_provider", tmp_path)
     expected = (
         tmp_path
         / "registry.terraform.io/acme/widget/1.2.3"
         / platform_target()
         / "terraform-provider-widget_v1.2.3"
     )
-    assert path == expected
-    assert path.stat().st_mode & stat.S_IXUSR
-    assert path.read_text().startswith("#!/bin/sh\nexec ")
+    assert where.launcher == expected
+    assert where.launcher.stat().st_mode & stat.S_IXUSR
+    assert where.launcher.read_text().startswith("#!/bin/sh\n")
+    assert where.record == tmp_path / ".terraform-provider-widget" / "v1.2.3.interpreter"
+    assert where.record.read_text() == sys.executable + "\n"
     assert re.fullmatch(r"(linux|darwin|windows|freebsd)_\w+", platform_target())
 
 
-def test_console_script_install_and_help(tmp_path: Path) -> None:
+def test_console_script_install_version_and_help(tmp_path: Path) -> None:
     script = Path(sys.executable).parent / "terraform-provider-rackspace"
     proc = subprocess.run(
         [str(script), "install", "--dir", str(tmp_path)], capture_output=True, timeout=60
     )
     assert proc.returncode == 0, proc.stderr
+    assert b"Next: declare it in your configuration" in proc.stdout
+    assert b"filesystem_mirror" in proc.stdout  # --dir is not the implied mirror
     (launcher,) = tmp_path.glob(
         "registry.terraform.io/rackspace/rackspace/0.1.0/*/terraform-provider-rackspace_v0.1.0"
     )
     # The console script runs under the venv's interpreter, which may be spelled python or
-    # python3 there: the launcher must exec that venv interpreter (not the one it links to).
-    exec_line = re.search(r'^exec "([^"]+)" -m provider "\$@"$', launcher.read_text(), re.M)
-    assert exec_line is not None, launcher.read_text()
-    interpreter = Path(exec_line.group(1))
+    # python3 there: the record must name that venv interpreter (not the one it links to).
+    record = tmp_path / ".terraform-provider-rackspace" / "v0.1.0.interpreter"
+    interpreter = Path(record.read_text().strip())
     assert interpreter.parent == Path(sys.executable).parent
     assert interpreter.resolve() == Path(sys.executable).resolve()
     env = {k: v for k, v in os.environ.items() if k != "TF_PLUGIN_MAGIC_COOKIE"}
     proc = subprocess.run([str(launcher)], capture_output=True, timeout=60, env=env)
     assert proc.returncode == 1 and proc.stdout == b""
     assert b"terraform-provider-rackspace install" in proc.stderr
+    version = subprocess.run([str(script), "--version"], capture_output=True, timeout=60)
+    assert version.returncode == 0
+    assert version.stdout == b"terraform-provider-rackspace 0.1.0\n"
 
 
 def test_debug_serves_and_prints_reattach_line() -> None:
