@@ -78,11 +78,6 @@ DEFAULT_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 # Terraform accepts semantic versions only (the registry rejects anything else).
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 
-_INSTALL_HINT = (
-    "PyInstaller is not installed; install the release tools with "
-    "pip install 'terraform-provider-rackspace[release]'"
-)
-
 Progress = Callable[[str], None]
 
 # Build tools that PyInstaller's analysis drags in but a serving provider never imports:
@@ -124,7 +119,7 @@ def package(
     if getattr(sys, "frozen", False):
         raise ReleaseError("package runs from a Python installation of the provider, not a build")
     # Checked before the slow build, so a missing tool fails in a second, not after a minute.
-    _require_pyinstaller()
+    _require_pyinstaller(module)
     if gpg_key is not None:
         _require_secret_key(gpg_key)
 
@@ -181,11 +176,25 @@ def _split_source(source_address: str) -> tuple[str, str, str]:
 # --------------------------------------------------------------------------- freezing
 
 
-def _require_pyinstaller() -> None:
+def _require_pyinstaller(module: str) -> None:
+    """Raise `ReleaseError` naming the `release` extra of `module`'s distribution when
+    PyInstaller cannot be imported."""
     import importlib.util
 
-    if importlib.util.find_spec("PyInstaller") is None:
-        raise ReleaseError(_INSTALL_HINT)
+    if importlib.util.find_spec("PyInstaller") is not None:
+        return
+    dists = _distributions(module)
+    what = f"'{dists[0]}[release]'" if dists else "pyinstaller"
+    raise ReleaseError(
+        f"PyInstaller is not installed; install the release tools: pip install {what}"
+    )
+
+
+def _distributions(module: str) -> list[str]:
+    """The installed distributions that provide the top-level package `module`."""
+    from importlib import metadata
+
+    return sorted(set(metadata.packages_distributions().get(module, [])))
 
 
 def _freeze(module: str, name: str, version: str, work: Path, say: Progress) -> Path:
@@ -296,9 +305,7 @@ def _distribution_metadata(module: str, version: str, where: Path) -> list[tuple
     Written here rather than copied (PyInstaller's --copy-metadata) because an editable
     install's dist-info holds the checkout's absolute path, which must not reach the build.
     """
-    from importlib import metadata
-
-    names = sorted(set(metadata.packages_distributions().get(module, [])))
+    names = _distributions(module)
     datas: list[tuple[Path, str]] = []
     for dist in names:
         folder = where / f"{dist.replace('-', '_')}-{version}.dist-info"
