@@ -5,6 +5,14 @@ against the provider installed into a private plugin mirror, so the docs describ
 what Terraform sees. The one fact that JSON does not carry, whether changing an attribute
 forces a new resource, is read from the resources' declared plan modifiers.
 
+Prose that no schema holds lives in `scripts/doc_templates/` and is pasted in verbatim
+(`{{version}}` becomes the provider's version): `index-*.md` are sections of `docs/index.md`,
+and `resources/<page>-import.md` closes a resource page's Import section. Import examples come
+from `examples/resources/<type>/import-block/import.tf` (an `import` block, Terraform >= 1.5;
+kept in a subfolder so that Terraform 1.0.3, which cannot parse it, never loads it with the
+resource example) and `import.sh` (`terraform import`). `docs/guides/` is written by hand and
+only listed in `docs/index.md`.
+
     .venv/bin/python scripts/gen_docs.py            # rewrite docs/
     .venv/bin/python scripts/gen_docs.py --check    # exit 1 when docs/ is stale
 """
@@ -36,8 +44,43 @@ from quickstart import (
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 DOCS = REPO / "docs"
+TEMPLATES = Path(__file__).resolve().parent / "doc_templates"
 PROVIDER_NAME = "rackspace"
 GENERATED_DIRS = ("resources", "data-sources")
+# Sections of docs/index.md kept as prose templates, in page order (after Example Usage).
+INDEX_SECTIONS = ("installation", "authentication")
+
+
+def provider_version() -> str:
+    """The provider's version, as the installed package reports it."""
+    try:
+        from provider import __version__
+
+        return str(__version__)
+    except ImportError:
+        from importlib import metadata
+
+        return metadata.version("terraform-provider-rackspace")
+
+
+def template(templates: Path, name: str, version: str) -> list[str]:
+    """A prose template's lines (none when the file does not exist), `{{version}}` filled in."""
+    path = templates / name
+    if not path.is_file():
+        return []
+    return [*path.read_text().replace("{{version}}", version).rstrip("\n").splitlines(), ""]
+
+
+def guide_titles(guides: Path) -> dict[str, str]:
+    """`docs/guides/*.md` file name → the `page_title` of its front matter."""
+    titles: dict[str, str] = {}
+    for page in sorted(guides.glob("*.md")):
+        for line in page.read_text().splitlines()[1:]:
+            if line == "---":
+                break
+            if line.startswith("page_title:"):
+                titles[page.name] = line.partition(":")[2].strip().strip('"')
+    return titles
 
 
 # --------------------------------------------------------------------------- schema
@@ -243,6 +286,8 @@ def render_page(
     schema: Mapping[str, Any],
     examples: Path,
     replacements: Mapping[str, str],
+    templates: Path = TEMPLATES,
+    version: str = "",
 ) -> str:
     """The markdown page of one resource ("Resource") or data source ("Data Source")."""
     block = schema.get("block", {})
@@ -275,11 +320,29 @@ def render_page(
             optional_title="Optional",
             computed_title="Read-Only",
         )
-    import_script = examples / folder / type_name / "import.sh"
-    if kind == "Resource" and import_script.is_file():
-        lines += ["## Import", "", "Import is supported using the following syntax:", ""]
-        lines += _example(import_script, "shell")
+    import_section = _import_section(examples / folder / type_name) if kind == "Resource" else []
+    if import_section:
+        lines += import_section
+        lines += template(templates, f"{folder}/{_page_name(type_name)}-import.md", version)
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _import_section(folder: Path) -> list[str]:
+    """The Import section: an `import` block (Terraform >= 1.5), then `terraform import`."""
+    block, script = folder / "import-block" / "import.tf", folder / "import.sh"
+    if not block.is_file() and not script.is_file():
+        return []
+    lines = ["## Import", ""]
+    if block.is_file():
+        lines += [
+            "In Terraform 1.5 and later, use an `import` block:",
+            "",
+            *_example(block, "terraform"),
+        ]
+    if script.is_file():
+        lead = "Any Terraform version can use" if block.is_file() else "Use"
+        lines += [f"{lead} the `terraform import` command:", "", *_example(script, "shell")]
+    return lines
 
 
 def _only(block: Mapping[str, Any], *, computed: bool) -> dict[str, Any]:
@@ -292,8 +355,14 @@ def _only(block: Mapping[str, Any], *, computed: bool) -> dict[str, Any]:
     }
 
 
-def render_index(schema: Mapping[str, Any], examples: Path) -> str:
-    """`docs/index.md`: the provider, its configuration and its resources and data sources."""
+def render_index(
+    schema: Mapping[str, Any],
+    examples: Path,
+    templates: Path = TEMPLATES,
+    version: str = "",
+    guides: Mapping[str, str] | None = None,
+) -> str:
+    """`docs/index.md`: the provider, how to install and configure it, and its pages."""
     block = schema.get("provider", {}).get("block", {})
     description = str(block.get("description", "")).strip()
     lines = _front_matter(f"{PROVIDER_NAME} Provider", description)
@@ -310,6 +379,8 @@ def render_index(schema: Mapping[str, Any], examples: Path) -> str:
     example = examples / "provider" / "provider.tf"
     if example.is_file():
         lines += ["## Example Usage", "", *_example(example, "terraform")]
+    for section in INDEX_SECTIONS:
+        lines += template(templates, f"index-{section}.md", version)
     lines += ["## Argument Reference", ""]
     lines += _block_sections(
         block,
@@ -318,6 +389,10 @@ def render_index(schema: Mapping[str, Any], examples: Path) -> str:
         optional_title="Optional",
         computed_title="Read-Only",
     )
+    if guides:
+        lines += ["## Guides", ""]
+        lines += [f"- [{title}](guides/{name})" for name, title in guides.items()]
+        lines.append("")
     for title, key, folder in (
         ("Resources", "resource_schemas", "resources"),
         ("Data Sources", "data_source_schemas", "data-sources"),
@@ -338,12 +413,21 @@ def render_docs(
     schema: Mapping[str, Any],
     examples: Path,
     replacements: Mapping[str, Mapping[str, str]],
+    templates: Path = TEMPLATES,
+    version: str = "",
+    guides: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Every docs page, keyed by its path relative to `docs/`."""
-    pages = {"index.md": render_index(schema, examples)}
+    """Every generated docs page, keyed by its path relative to `docs/`."""
+    pages = {"index.md": render_index(schema, examples, templates, version, guides)}
     for type_name, resource in sorted(schema.get("resource_schemas", {}).items()):
         pages[f"resources/{_page_name(type_name)}.md"] = render_page(
-            type_name, "Resource", resource, examples, replacements.get(type_name, {})
+            type_name,
+            "Resource",
+            resource,
+            examples,
+            replacements.get(type_name, {}),
+            templates,
+            version,
         )
     for type_name, source in sorted(schema.get("data_source_schemas", {}).items()):
         pages[f"data-sources/{_page_name(type_name)}.md"] = render_page(
@@ -352,9 +436,16 @@ def render_docs(
     return pages
 
 
-def generate(terraform: Path) -> dict[str, str]:
-    """Fetch the live schema and render every page."""
-    return render_docs(provider_schema(terraform), EXAMPLES, replacement_notes())
+def generate(terraform: Path, docs: Path = DOCS) -> dict[str, str]:
+    """Fetch the live schema and render every page (listing the guides found in `docs`)."""
+    return render_docs(
+        provider_schema(terraform),
+        EXAMPLES,
+        replacement_notes(),
+        TEMPLATES,
+        provider_version(),
+        guide_titles(docs / "guides"),
+    )
 
 
 # --------------------------------------------------------------------------- files
@@ -412,7 +503,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         terraform, _ = find_terraform(args.terraform)
-        pages = generate(terraform)
+        pages = generate(terraform, args.out)
     except (QuickstartError, OSError, subprocess.SubprocessError, ValueError, KeyError) as exc:
         print(f"gen_docs: {exc}", file=sys.stderr)
         return 1
