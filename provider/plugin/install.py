@@ -89,14 +89,14 @@ import sys
 try:
     import {module} as package
 except ImportError as error:
-    print("{prog} {version}: the Python at", sys.executable, "cannot import the provider ("
-          + str(error) + "). {fix}")
+    sys.stdout.write(f"{prog} {version}: the Python at {{sys.executable}} cannot import"
+                     f" the provider ({{error}}). {fix}\\n")
     raise SystemExit(1)
 found = getattr(package, "__version__", None)
 if found != "{version}":
-    print("{prog} {version}: the Python at", sys.executable, "now holds version", found,
-          "- run {prog} install from that environment to install its launcher,"
-          " then terraform init -upgrade.")
+    sys.stdout.write(f"{prog} {version}: the Python at {{sys.executable}} now holds version"
+                     f" {{found}} - run {prog} install from that environment to install its"
+                     " launcher, then terraform init -upgrade.\\n")
     raise SystemExit(1)
 import runpy
 runpy.run_module("{module}", run_name="__main__", alter_sys=True)
