@@ -1,10 +1,10 @@
 """Serving: the gRPC server, its listener, go-plugin's side services and the process lifecycle.
 
 `serve()` is what a provider's executable runs when Terraform launches it. It negotiates the
-protocol, listens on a unix socket in a fresh 0700 directory (or 127.0.0.1 inside
-`PLUGIN_MIN_PORT..PLUGIN_MAX_PORT` where unix sockets are unavailable), serves TLS with an
-ephemeral certificate when Terraform asks for it, prints the handshake line, and exits
-promptly on `plugin.GRPCController/Shutdown` or when Terraform itself goes away.
+protocol, listens on a unix socket in a fresh 0700 directory (see `transport`: never on
+unverified TCP where unix sockets exist), serves TLS with an ephemeral certificate when
+Terraform asks for it, prints the handshake line, and exits promptly on
+`plugin.GRPCController/Shutdown`, on SIGTERM, or when Terraform itself goes away.
 """
 
 from __future__ import annotations
@@ -12,40 +12,29 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import socket
 import sys
-import tempfile
 import threading
 from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from provider.plugin import handshake
+from provider.plugin import handshake, transport
 from provider.plugin import logging as plugin_logging
+from provider.plugin.transport import Listener, TransportError
 
 if TYPE_CHECKING:
     from provider.plugin.core import ProviderCore
     from provider.plugin.resource import Provider
 
-__all__ = ["WORKERS_ENV", "Listener", "RunningServer", "serve", "start_server"]
+__all__ = ["WORKERS_ENV", "Listener", "RunningServer", "TransportError", "serve", "start_server"]
 
 log = logging.getLogger("provider.plugin")
 
 WORKERS_ENV = "PLUGIN_GRPC_WORKERS"
-TRANSPORT_ENV = "PLUGIN_TRANSPORT"  # "tcp" forces the TCP listener (tests, odd platforms)
 DEFAULT_WORKERS = 16  # Terraform runs up to 10 operations at once by default
 MAX_MESSAGE = 256 * 1024 * 1024
 PARENT_POLL_SECONDS = 1.0
-
-
-@dataclass
-class Listener:
-    """Where the server listens: `network` is "unix" or "tcp"."""
-
-    network: str
-    address: str
-    cleanup_dir: str | None = None
 
 
 @dataclass
@@ -85,38 +74,32 @@ class RunningServer:
         else:
             load()
 
+    def clean_up_after_others(self) -> None:
+        """Once the provider is loaded, remove socket directories of killed providers.
+
+        It runs off the start-up path (after the handshake line and the provider's imports);
+        only the parent of our own socket directory is looked at.
+        """
+        if self.listener.cleanup_dir is None:
+            return
+        parent = os.path.dirname(self.listener.cleanup_dir)
+
+        def clean(_: object) -> None:
+            for directory in transport.remove_stale_dirs(parent):
+                log.debug("removed the stale socket directory %s", directory)
+
+        self.core.add_done_callback(clean)
+
     def stop(self, grace: float | None = 0.5) -> None:
         """Stop serving and remove the socket directory."""
         self.server.stop(grace).wait()
         if self.listener.cleanup_dir:
-            import shutil  # not on the start-up path: only a stopping server needs it
-
-            shutil.rmtree(self.listener.cleanup_dir, ignore_errors=True)
+            transport.remove_socket_dir(self.listener.cleanup_dir)
 
 
 def _workers() -> int:
     raw = os.environ.get(WORKERS_ENV, "")
     return max(10, int(raw)) if raw.isdigit() else DEFAULT_WORKERS
-
-
-def _unix_listener() -> Listener:
-    parent = os.environ.get("PLUGIN_UNIX_SOCKET_DIR") or None
-    directory = tempfile.mkdtemp(prefix="plugin", dir=parent)  # mode 0700
-    return Listener("unix", os.path.join(directory, "plugin.sock"), cleanup_dir=directory)
-
-
-def _share_with_group(listener: Listener) -> None:
-    """Honour PLUGIN_UNIX_SOCKET_GROUP: let that group reach and use the socket."""
-    group = os.environ.get("PLUGIN_UNIX_SOCKET_GROUP")
-    if not group or listener.network != "unix" or listener.cleanup_dir is None:
-        return
-    import grp
-
-    gid = int(group) if group.isdigit() else grp.getgrnam(group).gr_gid
-    os.chown(listener.cleanup_dir, -1, gid)
-    os.chmod(listener.cleanup_dir, 0o750)
-    os.chown(listener.address, -1, gid)
-    os.chmod(listener.address, 0o660)
 
 
 def _bind(server: Any, credentials: Any, target: str) -> int:
@@ -126,24 +109,6 @@ def _bind(server: Any, credentials: Any, target: str) -> int:
         return int(server.add_secure_port(target, credentials))
     except RuntimeError:
         return 0
-
-
-def _listen(server: Any, credentials: Any) -> Listener:
-    use_unix = hasattr(socket, "AF_UNIX") and os.environ.get(TRANSPORT_ENV, "") != "tcp"
-    if use_unix:
-        listener = _unix_listener()
-        if _bind(server, credentials, f"unix:{listener.address}"):
-            return listener
-        import shutil
-
-        shutil.rmtree(listener.cleanup_dir or "", ignore_errors=True)
-        log.warning("cannot listen on a unix socket; falling back to TCP")
-    low = int(os.environ.get("PLUGIN_MIN_PORT") or 10000)
-    high = int(os.environ.get("PLUGIN_MAX_PORT") or 25000)
-    for port in range(low, high + 1):
-        if _bind(server, credentials, f"127.0.0.1:{port}") == port:
-            return Listener("tcp", f"127.0.0.1:{port}")
-    raise OSError(f"no free TCP port in {low}..{high}")
 
 
 def _side_services(shutdown: threading.Event) -> tuple[Any, ...]:
@@ -300,9 +265,10 @@ def start_server(
     if not defer_provider:
         handlers.resolve(_service_handlers(protocol_version, core, running.shutdown))
     server.add_generic_rpc_handlers((handlers,))
-    running.listener = _listen(server, credentials)
+    group = transport.resolve_group()
+    running.listener = transport.listen(lambda target: _bind(server, credentials, target))
     server.start()
-    _share_with_group(running.listener)
+    transport.share_with_group(running.listener, group)
     if not defer_provider:
         running.load_core(provider_factory, background=False)
     return running
@@ -355,22 +321,36 @@ def serve(provider_factory: Callable[[], Provider], name: str | None = None) -> 
             client_cert_pem=os.environ.get("PLUGIN_CLIENT_CERT") or None,
             defer_provider=True,
         )
-    except handshake.HandshakeError as e:
-        os.write(real_stdout, f"{e}\n".encode())  # shown by Terraform in its launch error
-        log.error("%s", e)
-        raise SystemExit(1) from None
+    except (handshake.HandshakeError, TransportError) as e:
+        _refuse_to_start(real_stdout, str(e))
+    except Exception as e:  # a bug or a broken install: still one line, not a traceback
+        log.error("cannot start: %s", e, exc_info=True)
+        _refuse_to_start(real_stdout, f"{name or 'the provider'} cannot start: {e}")
     line = handshake.handshake_line(
         version, running.listener.network, running.listener.address, running.cert_der
     )
     os.write(real_stdout, (line + "\n").encode())
     os.close(real_stdout)
     running.load_core(provider_factory, background=True)
+    running.clean_up_after_others()
     log.debug(
         "serving protocol %d on %s %s", version, running.listener.network, running.listener.address
     )
+    # A plain `kill` stops the provider cleanly too, so its socket directory is removed.
+    signal.signal(signal.SIGTERM, lambda signum, frame: running.shutdown.set())
     _watch_parent(running.shutdown, parent)
     running.shutdown.wait()
     _exit_now(running, 0)
+
+
+def _refuse_to_start(real_stdout: int, message: str) -> NoReturn:
+    """Exit 1 with `message` as the one stdout line (Terraform shows it in its launch error)."""
+    line = " ".join(message.split())  # exactly one line, whatever the message held
+    os.write(real_stdout, f"{line}\n".encode())
+    log.error("%s", line)
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    raise SystemExit(1)
 
 
 def serve_debug(
@@ -385,7 +365,12 @@ def serve_debug(
     version = handshake.negotiate(
         {k: v for k, v in os.environ.items() if k != "PLUGIN_PROTOCOL_VERSIONS"}
     )
-    running = start_server(provider_factory, protocol_version=version, client_cert_pem=None)
+    try:
+        running = start_server(provider_factory, protocol_version=version, client_cert_pem=None)
+    except TransportError as e:
+        sys.stderr.write(f"{e}\n")
+        raise SystemExit(1) from None
+    running.clean_up_after_others()
     reattach = {
         source_address: {
             "Protocol": "grpc",

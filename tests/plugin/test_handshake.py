@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import stat
@@ -120,19 +121,35 @@ def test_tls_handshake_certificate_and_socket_directory() -> None:
         c.close()
 
 
-def test_plaintext_without_client_cert_and_tcp_listener_in_port_range() -> None:
-    env, _ = plugin_env(
-        tls=False, PLUGIN_TRANSPORT="tcp", PLUGIN_MIN_PORT="23000", PLUGIN_MAX_PORT="23999"
-    )
+def test_plaintext_without_client_cert_still_on_a_private_unix_socket() -> None:
+    env, _ = plugin_env(tls=False)
     c = PluginClient(launch(env), None)
     try:
-        assert c.handshake.network == "tcp" and c.handshake.cert_der is None
-        host, port = c.handshake.address.rsplit(":", 1)
-        assert host == "127.0.0.1" and 23000 <= int(port) <= 23999
+        assert c.handshake.network == "unix" and c.handshake.cert_der is None
+        assert stat.S_IMODE(os.stat(Path(c.handshake.address).parent).st_mode) == 0o700
         assert c.call("GetProviderSchema").resource_schemas
         assert c.shutdown() == 0
     finally:
         c.close()
+
+
+def test_tcp_transport_is_refused_with_one_line_and_exit_1() -> None:
+    env, _ = plugin_env(tls=False, PLUGIN_TRANSPORT="tcp")
+    proc = _run(env)
+    assert proc.returncode == 1
+    assert proc.stdout.decode().count("\n") == 1
+    assert proc.stdout.startswith(b"PLUGIN_TRANSPORT=tcp is refused")
+    assert b"Traceback" not in proc.stderr
+
+
+def test_start_up_failure_is_one_line_and_logs_are_hclog_json() -> None:
+    env, _ = plugin_env(PLUGIN_UNIX_SOCKET_GROUP="no-such-group-here")
+    proc = _run(env)
+    assert proc.returncode == 1
+    assert proc.stdout == b"PLUGIN_UNIX_SOCKET_GROUP=no-such-group-here: no such group\n"
+    lines = [json.loads(line) for line in proc.stderr.decode().splitlines() if line.startswith("{")]
+    assert any(entry["@level"] == "error" for entry in lines)
+    assert b"Traceback" not in proc.stderr
 
 
 def test_socket_dir_env_is_honoured(tmp_path: Path) -> None:
