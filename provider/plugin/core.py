@@ -106,6 +106,31 @@ def _dumped(rpc: str) -> Callable[[F], F]:
     return decorate
 
 
+class _NotConfigured:
+    """The client until ConfigureProvider succeeds: any use of it is a clear diagnostic.
+
+    Terraform always configures a provider before it reads or changes anything, so this is
+    met by other callers (a test harness, a fuzzer, a reattached debug session) or after a
+    failed configuration. Resource code needs no check of its own.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # copy, pickle and hasattr probes stay ordinary misses
+            raise AttributeError(name)
+        raise ProviderError(
+            "Provider not configured",
+            "This operation needs the provider's configuration, but ConfigureProvider has not "
+            "succeeded in this provider process. Terraform configures a provider before it "
+            "reads or changes resources; look for an earlier error about the provider block.",
+        )
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "<provider not configured>"
+
+
 class ProviderCore:
     """Serves one provider instance: schemas, validation, plan/apply rules, lifecycle."""
 
@@ -115,7 +140,7 @@ class ProviderCore:
         self.data_sources: dict[str, type[DataSource]] = {
             d.type_name: d for d in provider.data_sources
         }
-        self.client: Any = None
+        self.client: Any = _NotConfigured()
         self.configured = False
         self.terraform_version = ""
         self.cancelled = threading.Event()
