@@ -103,10 +103,14 @@ def test_a_real_terraform_on_path_wins(tmp_path: Path, monkeypatch: pytest.Monke
     assert (terraform, origin) == (binary, "your PATH")
 
 
+# As quickstart.sh and test.sh run it: with errexit, nounset and pipefail.
+SOURCE_AND_RUN = 'set -euo pipefail; . scripts/_venv.sh; ensure_venv "$@"'
+
+
 def _ensure_venv(repo: Path, *extras: str) -> str:
     """Run scripts/_venv.sh's ensure_venv in a fake checkout; return what it printed."""
     done = subprocess.run(
-        ["bash", "-c", '. scripts/_venv.sh && ensure_venv "$@"', "ensure_venv", "x.sh", *extras],
+        ["bash", "-c", SOURCE_AND_RUN, "ensure_venv", "x.sh", *extras],
         cwd=repo,
         capture_output=True,
         text=True,
@@ -152,3 +156,20 @@ def test_the_venv_stamp_tracks_the_installed_extras(tmp_path: Path) -> None:
 def test_test_sh_installs_the_test_extra_and_quickstart_sh_the_demo_extra() -> None:
     assert "ensure_venv test.sh test\n" in (REPO / "scripts" / "test.sh").read_text()
     assert "ensure_venv quickstart.sh demo\n" in (REPO / "scripts" / "quickstart.sh").read_text()
+
+
+def test_a_venv_stamped_before_extras_were_recorded_counts_as_having_the_test_extra(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "_venv.sh").write_text((REPO / "scripts" / "_venv.sh").read_text())
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    pip_log = tmp_path / "pip.log"
+    (tmp_path / ".venv" / "bin" / "python").write_text(f'#!/bin/sh\necho "$*" >>{pip_log}\n')
+    (tmp_path / ".venv" / "bin" / "python").chmod(0o755)
+    (tmp_path / ".venv" / ".installed-pyproject.toml").write_text("[project]\nname = 'x'\n")
+    assert "up to date" in _ensure_venv(tmp_path, "test")
+    assert not pip_log.exists()
+    _ensure_venv(tmp_path, "demo")
+    assert pip_log.read_text().strip().endswith("-e .[demo,test]")
