@@ -261,9 +261,13 @@ def next_steps(
             "(~/.terraformrc or TF_CLI_CONFIG_FILE):",
             "",
             "  provider_installation {",
-            f"    filesystem_mirror {{ path = {json.dumps(str(where.plugin_dir))}"
-            f"  include = {patterns} }}",
-            f"    direct {{ exclude = {patterns} }}",
+            "    filesystem_mirror {",
+            f"      path    = {json.dumps(str(where.plugin_dir))}",
+            f"      include = {patterns}",
+            "    }",
+            "    direct {",
+            f"      exclude = {patterns}",
+            "    }",
             "  }",
         ]
     lines += [
