@@ -8,9 +8,9 @@ drop a connection without answering. Heavier servers (gunicorn, waitress) hide t
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 
 from sandbox import auth, inventory
 from sandbox.errors import ApiError, Service, error_body
+from sandbox.origin import foreign_origin, host_allowed, is_loopback
 from sandbox.requestlog import DROP_KEY, FAULT_KEY, TENANT_KEY, RecordingMiddleware, RequestLog
 from sandbox.seed import Seed
 from sandbox.store import Store
@@ -41,6 +42,8 @@ class Runtime:
     traffic: TrafficControl = field(default_factory=TrafficControl)
     requests: RequestLog = field(default_factory=RequestLog)
     started: float = field(default_factory=time.time)
+    #: The ``--host`` the sandbox serves; requests must name it or a loopback host.
+    bind_host: str = "127.0.0.1"
 
 
 def runtime() -> Runtime:
@@ -92,13 +95,6 @@ def classify(path: str) -> tuple[Service, list[str]]:
     return Service.OTHER, segs
 
 
-def _is_loopback(addr: str | None) -> bool:
-    try:
-        return addr is not None and ipaddress.ip_address(addr).is_loopback
-    except ValueError:
-        return False
-
-
 def _rate_limit(key: str) -> None:
     rt = runtime()
     wait = rt.traffic.over_limit(key)
@@ -116,12 +112,33 @@ def _rate_limit(key: str) -> None:
     )
 
 
+def _refuse_browsers() -> None:
+    """403 for a foreign ``Host`` (DNS rebinding) or a page of another origin (CSRF)."""
+    host = request.environ.get("HTTP_HOST")
+    if not host_allowed(host, runtime().bind_host):
+        request.environ[FAULT_KEY] = "refused_host"
+        raise ApiError(
+            403,
+            f"Host {host!r} is refused: the sandbox answers requests for loopback names and "
+            "addresses and its --host only (DNS rebinding protection).",
+        )
+    origin = request.headers.get("Origin")
+    if foreign_origin(origin, request.headers.get("Sec-Fetch-Site"), host):
+        request.environ[FAULT_KEY] = "refused_origin"
+        raise ApiError(
+            403,
+            f"Cross-origin request from {origin or 'another site'} refused: web pages may not "
+            "drive the sandbox.",
+        )
+
+
 def gate() -> Response | None:
-    """Runs before every request: latency, faults, token, tenant path, rate limit."""
+    """Runs before every request: browser checks, latency, faults, token, tenant, rate limit."""
     service, segs = classify(request.path)
     g.service = service
+    _refuse_browsers()
     if service is Service.ADMIN:
-        if not _is_loopback(request.remote_addr):
+        if not is_loopback(request.remote_addr):
             raise ApiError(404, "The resource could not be found.")
         return None
     rt = runtime()
@@ -184,7 +201,17 @@ def http_error(exc: HTTPException) -> Response:
 
 
 def crash(exc: Exception) -> Response:
-    """Any unexpected failure: logged on stderr, a 500 fault body to the client."""
+    """Any unexpected failure: logged on stderr, a 500 fault body to the client.
+
+    A database failure (disk full, file made read-only or corrupted while serving) is an
+    operating problem, not a bug: one line naming the file, no traceback.
+    """
+    if isinstance(exc, sqlite3.Error):
+        path = runtime().store.path
+        log.error("database %s failed on %s %s: %s", path, request.method, request.path, exc)
+        return render_error(
+            ApiError(500, f"The sandbox database failed ({exc}); the sandbox log names the file.")
+        )
     log.exception("unexpected error handling %s %s", request.method, request.path)
     return render_error(ApiError(500, "Internal sandbox error; the sandbox log has the details."))
 
