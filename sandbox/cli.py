@@ -28,6 +28,16 @@ def _fault_kinds(values: list[str]) -> tuple[str, ...]:
     return kinds
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be between 0 and 65535, not {port}")
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (``serve`` and ``env``)."""
     parser = argparse.ArgumentParser(
@@ -38,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="{serve,env}")
     serve = sub.add_parser("serve", help="run the sandbox HTTP server")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (0 picks a free one)")
+    serve.add_argument("--port", type=_port, default=DEFAULT_PORT, help="port (0 picks a free one)")
     serve.add_argument("--db", help=f"SQLite file, or :memory: (default {default_db_path()})")
     serve.add_argument("--seed", help="YAML/JSON seed file applied to an empty database")
     serve.add_argument("--latency-ms", type=int, default=0, help="delay added to every API call")
@@ -71,10 +81,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--token-ttl", type=int, default=86400, help="token lifetime in seconds")
     serve.add_argument("--log-requests", action="store_true", help="one line per request on stderr")
+    serve.add_argument(
+        "--reset",
+        action="store_true",
+        help="start from the seed: throw away the stored world and tokens (also accepts an "
+        "empty database file)",
+    )
 
     env = sub.add_parser("env", help="print the RACKSPACE_* exports that point the provider here")
     env.add_argument("--host", default="127.0.0.1")
-    env.add_argument("--port", type=int, default=DEFAULT_PORT)
+    env.add_argument("--port", type=_port, default=DEFAULT_PORT)
     env.add_argument("--user", default="demo", help="seed user to log in as (default demo)")
     env.add_argument("--region", default=None, help="region (default: the seed's first)")
     env.add_argument("--seed", help="the seed file the sandbox was started with")
@@ -146,7 +162,18 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     db = args.db or default_db_path()
     if db != ":memory:":
-        Path(db).parent.mkdir(parents=True, exist_ok=True)
+        from sandbox.dbfile import PRIVATE_UMASK, DatabaseFileError, prepare
+
+        # Whatever the sandbox creates (the database, its -wal and -shm files) is private.
+        os.umask(PRIVATE_UMASK)
+        try:
+            # The default directory is the sandbox's own; a directory the user named is not.
+            prepared = prepare(db, private_dir=not args.db, reset=args.reset)
+        except DatabaseFileError as exc:
+            print(f"rackspace-sandbox: {exc}", file=sys.stderr)
+            return 1
+        for tightened in prepared.tightened:
+            print(f"rackspace-sandbox: made {tightened} private (0600)", file=sys.stderr)
     options = ServeOptions(
         host=args.host,
         port=args.port,
@@ -155,5 +182,6 @@ def _serve(args: argparse.Namespace) -> int:
         default_seed=load_seed(None),
         traffic=traffic,
         echo_requests=args.log_requests,
+        reset=args.reset,
     )
     return serve(options)

@@ -51,6 +51,20 @@ class RequestLog:
             self._entries.clear()
 
 
+_echo_lock = threading.Lock()
+
+
+def echo_line(line: str) -> None:
+    """Write `line` to stderr whole, even with many request threads writing at once.
+
+    ``print`` writes the text and the newline separately, so two threads could merge their
+    lines; one ``write`` of the full line under a lock cannot.
+    """
+    with _echo_lock:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+
 def _strip_json_suffix(environ: dict[str, Any]) -> None:
     path: str = environ.get("PATH_INFO", "")
     parts = path.split("/")
@@ -109,11 +123,9 @@ class RecordingMiddleware:
         )
         if self.echo:
             shown = "dropped" if dropped else str(code)
-            print(
+            echo_line(
                 f"rackspace-sandbox: {entry['started']} {entry['method']} {path} {shown}"
-                f" {entry['duration_ms']:.1f}ms tenant={entry['tenant'] or '-'}",
-                file=sys.stderr,
-                flush=True,
+                f" {entry['duration_ms']:.1f}ms tenant={entry['tenant'] or '-'}"
             )
         if dropped:
             if hasattr(result, "close"):

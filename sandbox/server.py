@@ -15,7 +15,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from sandbox import inventory
 from sandbox.app import Runtime, create_app
 from sandbox.seed import Seed, parse_seed
-from sandbox.store import Store
+from sandbox.store import DatabaseUnusable, Store
 from sandbox.traffic import TrafficControl, TrafficSettings
 
 
@@ -43,11 +43,14 @@ class ServeOptions:
     default_seed: Seed
     traffic: TrafficSettings
     echo_requests: bool = False
+    reset: bool = False  # --reset: throw away the stored world, tokens and seed first
 
 
 def open_runtime(options: ServeOptions) -> tuple[Runtime, bool]:
     """Open (and if empty, seed) the database; returns the runtime and whether it was seeded."""
     store = Store(options.db)
+    if options.reset:
+        store.wipe_all()
     stored = store.get_meta("seed")
     seeded = False
     if stored is None:
@@ -57,7 +60,9 @@ def open_runtime(options: ServeOptions) -> tuple[Runtime, bool]:
         seeded = True
     else:
         seed = options.seed or parse_seed(stored, "stored seed")
-    rt = Runtime(store=store, seed=seed, traffic=TrafficControl(options.traffic))
+    rt = Runtime(
+        store=store, seed=seed, traffic=TrafficControl(options.traffic), bind_host=options.host
+    )
     return rt, seeded
 
 
@@ -105,6 +110,9 @@ def serve(options: ServeOptions) -> int:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     try:
         server, rt, seeded = build_server(options)
+    except DatabaseUnusable as exc:
+        print(f"rackspace-sandbox: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(
             f"rackspace-sandbox: cannot listen on {options.host}:{options.port}:"
@@ -112,7 +120,12 @@ def serve(options: ServeOptions) -> int:
             file=sys.stderr,
         )
         return 1
-    if not seeded and options.seed is not None:
+    if options.reset:
+        print(
+            f"rackspace-sandbox: --reset: {options.db} now holds a fresh world from the seed",
+            file=sys.stderr,
+        )
+    elif not seeded and options.seed is not None:
         print(
             f"rackspace-sandbox: {options.db} already holds a world; --seed is used only by"
             " POST /__sandbox__/reset (start with a fresh --db to apply it now)",

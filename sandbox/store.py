@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -59,6 +60,8 @@ CREATE INDEX IF NOT EXISTS port_ips_port ON port_ips (port_id);
 CREATE INDEX IF NOT EXISTS servers_owner ON servers (region, tenant_id);
 """
 
+TABLES_SQL = "SELECT name FROM sqlite_master WHERE type = 'table'"
+
 #: Tables emptied by a reset (tokens survive so clients need not re-authenticate).
 WORLD_TABLES = (
     "regions",
@@ -73,20 +76,74 @@ WORLD_TABLES = (
 )
 
 
+class DatabaseUnusable(Exception):
+    """The database cannot serve: the message is one line naming the file and what to do."""
+
+
+def _explain(path: str, error: sqlite3.Error) -> str:
+    text = str(error)
+    if "readonly" in text or "read-only" in text or "unable to open" in text:
+        return (
+            f"cannot write to the database {path} ({text}): check that you may write the file "
+            "and its directory, or use another --db"
+        )
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return (
+            f"the database {path} is damaged (SQLite: {text}); move it away (keep it if you "
+            "need its data) or start with another --db"
+        )
+    return f"cannot use the database {path}: {text}"
+
+
 class Store:
-    """The sandbox database. ``path`` is a file path or ``:memory:``."""
+    """The sandbox database. ``path`` is a file path or ``:memory:``.
+
+    Opening checks what would otherwise fail request by request: the file must be SQLite,
+    intact, ours (no foreign tables) and writable. Raises `DatabaseUnusable` otherwise.
+    """
 
     def __init__(self, path: str) -> None:
         self.path = path
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(
-            path, check_same_thread=False, isolation_level=None, timeout=30.0
-        )
+        try:
+            self._conn = sqlite3.connect(
+                path, check_same_thread=False, isolation_level=None, timeout=30.0
+            )
+        except sqlite3.Error as e:
+            raise DatabaseUnusable(_explain(path, e)) from None
+        try:
+            self._open()
+        except sqlite3.Error as e:
+            self._conn.close()
+            raise DatabaseUnusable(_explain(path, e)) from None
+        except DatabaseUnusable:
+            self._conn.close()
+            raise
+
+    def _open(self) -> None:
         self._conn.row_factory = sqlite3.Row
-        if path != ":memory:":
+        tables = {row[0] for row in self._conn.execute(TABLES_SQL)}
+        if tables and "meta" not in tables:
+            raise DatabaseUnusable(
+                f"{self.path} is an SQLite database but not a sandbox's (tables: "
+                f"{', '.join(sorted(tables)[:5])}); use another --db"
+            )
+        if self.path != ":memory:":
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
+            problems = [row[0] for row in self._conn.execute("PRAGMA quick_check(3)")]
+            if problems != ["ok"]:
+                raise sqlite3.DatabaseError(f"database disk image is malformed: {problems[0]}")
         self._conn.executescript(SCHEMA)
+        # A write now, so a read-only file is refused at start, not with a 500 per request.
+        with self.tx() as db:
+            set_meta(db, "opened_at", time.time())
+
+    def wipe_all(self) -> None:
+        """Forget the world, the tokens and the seed (``--reset``); the schema stays."""
+        with self.tx() as db:
+            for (table,) in db.execute(TABLES_SQL).fetchall():
+                db.execute(f'DELETE FROM "{table}"')
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:

@@ -39,24 +39,39 @@ class TrafficSettings:
     token_ttl_seconds: int = 86400
 
 
+#: Upper bounds: beyond them a value is a typo, and ``inf`` would overflow date arithmetic.
+MAX_WINDOW_SECONDS = 86_400.0
+MAX_RETRY_AFTER_SECONDS = 86_400
+MAX_TOKEN_TTL_SECONDS = 10 * 365 * 86_400
+MAX_COUNT = 1_000_000
+
+
 def _check(settings: TrafficSettings) -> None:
+    """Raise ``ValueError`` naming the first setting out of its range (NaN and inf included)."""
+    # Every comparison is written so that NaN fails it.
     if not 0.0 <= settings.fault_rate <= 1.0:
         raise ValueError("fault_rate must be between 0 and 1")
     unknown = set(settings.fault_kinds) - set(FAULT_KINDS)
     if unknown or not settings.fault_kinds:
         raise ValueError(f"fault_kinds must be a non-empty subset of {list(FAULT_KINDS)}")
-    if settings.latency_ms < 0 or settings.latency_ms > 60_000:
+    if not 0 <= settings.latency_ms <= 60_000:
         raise ValueError("latency_ms must be between 0 and 60000")
-    if settings.rate_limit_per_minute is not None and settings.rate_limit_per_minute < 0:
-        raise ValueError("rate_limit_per_minute must be >= 0 or null")
-    if settings.rate_limit_window_seconds <= 0:
-        raise ValueError("rate_limit_window_seconds must be > 0")
-    if settings.retry_after_seconds is not None and settings.retry_after_seconds < 0:
-        raise ValueError("retry_after_seconds must be >= 0 or null")
-    if settings.drop_after_commit < 0:
-        raise ValueError("drop_after_commit must be >= 0")
-    if settings.token_ttl_seconds <= 0:
-        raise ValueError("token_ttl_seconds must be > 0")
+    limit = settings.rate_limit_per_minute
+    if limit is not None and not 0 <= limit <= MAX_COUNT:
+        raise ValueError(f"rate_limit_per_minute must be between 0 and {MAX_COUNT}, or null")
+    if not 0 < settings.rate_limit_window_seconds <= MAX_WINDOW_SECONDS:
+        raise ValueError(
+            f"rate_limit_window_seconds must be > 0 and at most {MAX_WINDOW_SECONDS:g}"
+        )
+    retry = settings.retry_after_seconds
+    if retry is not None and not 0 <= retry <= MAX_RETRY_AFTER_SECONDS:
+        raise ValueError(
+            f"retry_after_seconds must be between 0 and {MAX_RETRY_AFTER_SECONDS}, or null"
+        )
+    if not 0 <= settings.drop_after_commit <= MAX_COUNT:
+        raise ValueError(f"drop_after_commit must be between 0 and {MAX_COUNT}")
+    if not 0 < settings.token_ttl_seconds <= MAX_TOKEN_TTL_SECONDS:
+        raise ValueError(f"token_ttl_seconds must be > 0 and at most {MAX_TOKEN_TTL_SECONDS}")
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
