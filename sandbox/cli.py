@@ -168,12 +168,10 @@ def _serve(args: argparse.Namespace) -> int:
         os.umask(PRIVATE_UMASK)
         try:
             # The default directory is the sandbox's own; a directory the user named is not.
-            prepared = prepare(db, private_dir=not args.db, reset=args.reset)
+            prepare(db, private_dir=not args.db, reset=args.reset)
         except DatabaseFileError as exc:
             print(f"rackspace-sandbox: {exc}", file=sys.stderr)
             return 1
-        for tightened in prepared.tightened:
-            print(f"rackspace-sandbox: made {tightened} private (0600)", file=sys.stderr)
     options = ServeOptions(
         host=args.host,
         port=args.port,

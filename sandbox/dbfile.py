@@ -18,7 +18,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["PRIVATE_UMASK", "DatabaseFileError", "Prepared", "prepare"]
+__all__ = ["PRIVATE_UMASK", "DatabaseFileError", "Prepared", "prepare", "tighten"]
 
 PRIVATE_UMASK = 0o077
 
@@ -32,15 +32,14 @@ class DatabaseFileError(Exception):
 
 @dataclass(frozen=True)
 class Prepared:
-    """What `prepare` found: no file yet, an empty one to be seeded, and any tightening."""
+    """What `prepare` found: no file yet, or an empty one to be seeded."""
 
     created: bool  # the file does not exist yet
     empty: bool
-    tightened: tuple[str, ...] = ()
 
 
 def prepare(path: str, *, private_dir: bool, reset: bool) -> Prepared:
-    """Make `path` ready for SQLite: the directory, the checks, an existing file made 0600.
+    """Make `path` ready for SQLite: the directory and the checks of an existing file.
 
     `private_dir` makes (or tightens) the parent directory to 0700; it is set for the
     default location, which belongs to the sandbox, not for a directory the user named.
@@ -74,15 +73,19 @@ def prepare(path: str, *, private_dir: bool, reset: bool) -> Prepared:
                     f"{path} is not an SQLite database (damaged, or another kind of file); "
                     "move it away or start with another --db."
                 )
-        return Prepared(created=False, empty=st.st_size == 0, tightened=_tighten(file))
+        return Prepared(created=False, empty=st.st_size == 0)
     except OSError as e:
         raise DatabaseFileError(f"cannot use {path}: {e.strerror or e}") from None
 
 
-def _tighten(file: Path) -> tuple[str, ...]:
-    """Make an existing database and its side files 0600; returns what was changed."""
+def tighten(path: str) -> tuple[str, ...]:
+    """Make the database and its side files private; returns what was changed.
+
+    Called once SQLite has accepted the file as the sandbox's own, so another program's
+    database that is refused keeps its mode.
+    """
     changed = []
-    for candidate in (file, *(Path(f"{file}{suffix}") for suffix in SIDE_FILES)):
+    for candidate in (Path(path), *(Path(f"{path}{suffix}") for suffix in SIDE_FILES)):
         try:
             mode = stat.S_IMODE(candidate.stat().st_mode)
         except FileNotFoundError:

@@ -14,6 +14,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from sandbox import inventory
 from sandbox.app import Runtime, create_app
+from sandbox.dbfile import tighten
 from sandbox.seed import Seed, parse_seed
 from sandbox.store import DatabaseUnusable, Store
 from sandbox.traffic import TrafficControl, TrafficSettings
@@ -49,6 +50,9 @@ class ServeOptions:
 def open_runtime(options: ServeOptions) -> tuple[Runtime, bool]:
     """Open (and if empty, seed) the database; returns the runtime and whether it was seeded."""
     store = Store(options.db)
+    if options.db != ":memory:":
+        for loose in tighten(options.db):
+            print(f"rackspace-sandbox: made {loose} private (0600)", file=sys.stderr)
     if options.reset:
         store.wipe_all()
     stored = store.get_meta("seed")
