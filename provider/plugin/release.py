@@ -276,7 +276,10 @@ def _freeze(module: str, name: str, version: str, work: Path, say: Progress) -> 
         # PyInstaller caches stripped binaries in the user's cache dir; keep it in `work`.
         PYINSTALLER_CONFIG_DIR=str(work / "config"),
     )
-    env.pop("PYTHONPATH", None)  # analyse what is installed, not what the shell points at
+    # PyInstaller resolves the package in this child and in further children of its own (hook
+    # and submodule discovery); this makes all of them find the copy this process found,
+    # whatever finder an installation uses, and nothing else the shell's PYTHONPATH names.
+    env["PYTHONPATH"] = str(search_root)
     done = subprocess.run(
         command,
         cwd=work,

@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import stat
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
+import provider
 from provider.cli import SOURCE_ADDRESS
-from provider.plugin.release import file_sha256, hash_v1, package
+from provider.plugin.release import file_sha256, hash_v1
 from tests.release.conftest import Release
 from tests.release.support import GpgKey
 
@@ -209,28 +212,62 @@ def test_nothing_from_the_working_directory_or_pythonpath_is_imported(
 
 # --------------------------------------------------------------------------- reproducibility
 
+_BUILD_FROM_SNAPSHOT = """
+import sys
+from pathlib import Path
 
-def test_a_second_build_gives_the_same_zip_bytes(
-    release: Release, tmp_path: Path, gpg_key: GpgKey
+import provider
+from provider.plugin.release import package
+
+assert provider.__file__.startswith(sys.argv[2]), provider.__file__
+out_dir = Path(sys.argv[1])
+package(source_address=sys.argv[3], version=sys.argv[4], module="provider", out_dir=out_dir)
+"""
+
+
+def _pyz_modules(zip_path: Path, executable_name: str, where: Path) -> list[str]:
+    """The module names inside the frozen executable's PYZ archive."""
+    from PyInstaller.archive.readers import CArchiveReader
+
+    with zipfile.ZipFile(zip_path) as archive:
+        executable = archive.extract(executable_name, where)
+    return list(CArchiveReader(executable).open_embedded_archive("PYZ.pyz").toc)
+
+
+def test_two_builds_of_one_source_tree_give_the_same_zip_bytes(
+    release: Release, tmp_path: Path
 ) -> None:
-    again = package(
-        source_address=SOURCE_ADDRESS,
-        version=release.version,
-        module="provider",
-        out_dir=tmp_path / "dist",
+    # Both builds read one snapshot of the package: in a shared checkout others may be editing
+    # the sources between two builds, which is not what this test is about.
+    snapshot = tmp_path / "src"
+    shutil.copytree(
+        Path(provider.__file__).parent,
+        snapshot / "provider",
+        ignore=shutil.ignore_patterns("__pycache__"),
     )
-    second = tmp_path / "dist" / release.zip.name
-    assert second in again
-    if second.read_bytes() != release.zip.read_bytes():
-        with zipfile.ZipFile(release.zip) as a, zipfile.ZipFile(second) as b:
-            first_crcs = {i.filename: i.CRC for i in a.infolist()}
-            second_crcs = {i.filename: i.CRC for i in b.infolist()}
+    (snapshot / "provider" / "snapshot_marker.py").write_text("")
+    zips = []
+    for build in ("one", "two"):
+        out_dir = tmp_path / build
+        arguments = [str(out_dir), str(snapshot), SOURCE_ADDRESS, release.version]
+        subprocess.run(
+            [sys.executable, "-c", _BUILD_FROM_SNAPSHOT, *arguments],
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(snapshot)},
+            check=True,
+            timeout=600,
+        )
+        zips.append(out_dir / release.zip.name)
+    modules = _pyz_modules(zips[0], release.executable_name, tmp_path / "x")
+    assert "provider.snapshot_marker" in modules  # built from the snapshot, not the checkout
+    first, second = (z.read_bytes() for z in zips)
+    if first != second:
+        with zipfile.ZipFile(zips[0]) as a, zipfile.ZipFile(zips[1]) as b:
+            crcs_a = {i.filename: i.CRC for i in a.infolist()}
+            crcs_b = {i.filename: i.CRC for i in b.infolist()}
         differing = sorted(
-            name
-            for name in first_crcs.keys() | second_crcs.keys()
-            if first_crcs.get(name) != second_crcs.get(name)
+            n for n in crcs_a.keys() | crcs_b.keys() if crcs_a.get(n) != crcs_b.get(n)
         )
         pytest.fail(f"two builds differ in {differing}")
-    assert (tmp_path / "dist" / f"{release.prefix}_SHA256SUMS").read_text() == (
-        release.out_dir / f"{release.prefix}_SHA256SUMS"
-    ).read_text()
+    sums = [(z.parent / f"{release.prefix}_SHA256SUMS").read_text() for z in zips]
+    assert sums[0] == sums[1]
