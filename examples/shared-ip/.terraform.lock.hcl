@@ -1,0 +1,10 @@
+# This file is maintained automatically by "terraform init".
+# Manual edits may be lost in future updates.
+
+provider "registry.terraform.io/rackspace/rackspace" {
+  version     = "0.1.0"
+  constraints = "~> 0.1"
+  hashes = [
+    "h1:WJoS4GHGNMggAD/tvhMf+ufWu297NgPZm2nmr5siX5w=",
+  ]
+}
