@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -53,14 +54,28 @@ def _plan_check(
     if seed is not None:
         env["SEED"] = str(seed)
     env.update(extra_env or {})
-    return subprocess.run(
-        ["bash", str(SCRIPT), *args, str(config)],
+    command = ["bash", str(SCRIPT), *args, str(config)]
+    # A session of its own: on a timeout, SIGTERM reaches the script (whose trap stops the
+    # sandbox and removes its temporary directory) and everything it started.
+    with subprocess.Popen(
+        command,
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=300,
-        check=False,
-    )
+        start_new_session=True,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=240)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                stdout, stderr = process.communicate(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                stdout, stderr = process.communicate()
+            pytest.fail(f"plan-check.sh timed out\n--- stdout\n{stdout}\n--- stderr\n{stderr}")
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 def _snapshot(directory: Path) -> dict[str, bytes | str]:
