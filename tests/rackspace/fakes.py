@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from provider.rackspace.api.coordination import Coordination
 from provider.rackspace.api.errors import (
     AmbiguousOutcome,
-    BadRequest,
     NotFound,
+    PortRequiresDisassociation,
 )
+from provider.rackspace.api.servers import AlreadyAssociated
 
 
 @dataclass
@@ -252,7 +254,7 @@ class FakeCloud:
         removed = set(ip["port_ids"]) - set(port_ids)
         for port in removed:
             if (self.ports[port]["device_id"], ip_id) in self.associated:
-                raise BadRequest(
+                raise PortRequiresDisassociation(
                     "Port requires disassociation before IP can be deleted",
                     status=400,
                     code="PortRequiresDisassociation",
@@ -264,7 +266,7 @@ class FakeCloud:
         self.calls.append(("delete_ip_address", ip_id))
         self.get_ip_address(ip_id)
         if any(ip == ip_id for _, ip in self.associated):
-            raise BadRequest(
+            raise PortRequiresDisassociation(
                 "Port requires disassociation before IP can be deleted",
                 status=400,
                 code="PortRequiresDisassociation",
@@ -290,9 +292,18 @@ class FakeCloud:
         if not any(self.ports[p]["device_id"] == server_id for p in self.ips[ip_id]["port_ids"]):
             raise NotFound("no port of the server holds the IP", status=404, code="itemNotFound")
         if self.repeat_put_400 and (server_id, ip_id) in self.associated:
-            raise BadRequest("IP association already exists", status=400, code="badRequest")
+            raise AlreadyAssociated("IP association already exists", status=400, code="badRequest")
         self.associated.add((server_id, ip_id))
         return {"id": ip_id, "address": self.ips[ip_id]["address"]}
+
+    def find_ip_association(self, server_id: str, ip_id: str) -> dict | None:
+        return next((a for a in self.list_ip_associations(server_id) if a["id"] == ip_id), None)
+
+    def get_server(self, server_id: str) -> dict:
+        self.calls.append(("get_server", server_id))
+        if server_id not in self.servers:
+            raise NotFound("Instance could not be found", status=404, code="itemNotFound")
+        return {"id": server_id}
 
     def disassociate(self, server_id: str, ip_id: str) -> None:
         self.calls.append(("disassociate", server_id, ip_id))
@@ -307,7 +318,12 @@ class FakeClient:
     def __init__(self, cloud: FakeCloud) -> None:
         self.networks = cloud
         self.servers = cloud
+        self.coordination = Coordination()
         self.bound_with: list[Any] = []
+
+    def next_walk(self) -> FakeClient:
+        """The client of a later Terraform command: same cloud, fresh coordination."""
+        return FakeClient(self.networks)
 
     def bound(self, cancelled: Any) -> FakeClient:
         self.bound_with.append(cancelled)

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from provider.plugin import Context, ProviderError, Unknown
-from provider.rackspace.api.client import connect
+from provider.rackspace.api.client import RackspaceClient, connect
 from provider.rackspace.api.errors import BadRequest, NotFound
 from provider.rackspace.api.identity import clear_token_cache
 from provider.rackspace.config import resolve
@@ -49,6 +49,11 @@ def shared_ips(sandbox) -> list:
     return [ip for ip in dfw["ip_addresses"] if ip.get("type") == "shared"]
 
 
+def next_walk(client: RackspaceClient) -> RackspaceClient:
+    """The client a later Terraform command configures: same session, fresh coordination."""
+    return RackspaceClient(client.transport, client.identity, client.region)
+
+
 def test_lifecycle_and_disassociation_diagnostic(sandbox, client):
     ports = [
         client.networks.list_ports(device_id=s, network_id=PUBLICNET)[0]["id"] for s in (S1, S2)
@@ -74,13 +79,14 @@ def test_lifecycle_and_disassociation_diagnostic(sandbox, client):
         ip_res.delete(ip, ctx())
     assert S1 in exc.value.detail and S2 in exc.value.detail
     assert "PortRequiresDisassociation" in exc.value.detail
-    # a repeated association PUT is adopted
-    assert (
-        assoc_res.create(
-            {"id": Unknown, "server_id": S1, "ip_address_id": ip["id"], "address": Unknown}, ctx()
-        )["id"]
-        == assocs[0]["id"]
-    )
+    # a later Terraform command: a new walk, with its own coordination
+    ip_res, assoc_res = IPAddress(next_walk(client)), ServerIPAssociation(next_walk(client))
+    # an association the API already holds is reported (a warning that names it)
+    again = {"id": Unknown, "server_id": S1, "ip_address_id": ip["id"], "address": Unknown}
+    warned = ctx()
+    assert assoc_res.create(again, warned)["id"] == assocs[0]["id"]
+    assert [d.summary for d in warned.diagnostics] == ["Association already existed"]
+    assoc_res = ServerIPAssociation(next_walk(client))
     for a in assocs:
         assoc_res.delete(a, ctx())
         assert assoc_res.read(a, ctx()) is None

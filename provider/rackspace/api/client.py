@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from provider.rackspace.api.coordination import Coordination
 from provider.rackspace.api.errors import Unauthorized
 from provider.rackspace.api.identity import Identity, Token
 from provider.rackspace.api.networks import NetworksApi
@@ -31,11 +32,14 @@ class RackspaceClient:
         identity: Identity,
         region: str,
         cancelled: threading.Event | None = None,
+        coordination: Coordination | None = None,
     ) -> None:
         self.transport = transport
         self.identity = identity
         self.region = region
         self.cancelled = cancelled
+        # One per configured provider (one Terraform graph walk), shared by `bound` copies.
+        self.coordination = coordination or Coordination()
         self.networks = NetworksApi(self)
         self.servers = ServersApi(self)
 
@@ -43,7 +47,9 @@ class RackspaceClient:
         """The same client (same pool and token) cancelled by `cancelled` instead."""
         if cancelled is None or cancelled is self.cancelled:
             return self
-        return RackspaceClient(self.transport, self.identity, self.region, cancelled)
+        return RackspaceClient(
+            self.transport, self.identity, self.region, cancelled, self.coordination
+        )
 
     def authenticate(self) -> Token:
         """Get a token and check that both services have an endpoint in the region."""

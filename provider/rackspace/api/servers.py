@@ -4,10 +4,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from provider.rackspace.api.errors import ApiError
+from provider.rackspace.api.errors import ApiError, BadRequest
 
 if TYPE_CHECKING:
     from provider.rackspace.api.client import RackspaceClient
+
+
+class AlreadyAssociated(BadRequest):
+    """400 to an association PUT because the association already exists.
+
+    The API's answer to a repeated PUT is unsettled (research §5.8, open question 4): 200/201
+    (idempotent) or 400 "association already exists" with the generic `badRequest` fault, so
+    this is recognised by the message; callers confirm it with `find_ip_association`.
+    """
+
+
+def association_key(server_id: str, ip_id: str) -> tuple[str, str, str]:
+    """The identity of an association in the API: the pair of ids, in the API's lower case."""
+    return ("association", server_id.lower(), ip_id.lower())
 
 
 class ServersApi:
@@ -35,6 +49,17 @@ class ServersApi:
             return [_assoc(a) for a in data["ip_associations"] if isinstance(a, dict)]
         raise ApiError("unexpected response from the Servers API: no `ip_associations` list")
 
+    def find_ip_association(self, server_id: str, ip_id: str) -> dict[str, Any] | None:
+        """The server's association with the IP as `{id, address}`, or None when it has none.
+
+        Uses the list call, which is unambiguous (research §5.9: the single GET may answer for
+        any IP of the tenant). Raises `NotFound` when the server itself does not exist.
+        """
+        wanted = ip_id.lower()
+        return next(
+            (a for a in self.list_ip_associations(server_id) if a["id"].lower() == wanted), None
+        )
+
     def get_ip_association(self, server_id: str, ip_id: str) -> dict[str, Any]:
         """One association; raises `NotFound` when the server does not hold it."""
         data = self._call("GET", f"/servers/{server_id}/ip_associations/{ip_id}")
@@ -43,10 +68,29 @@ class ServersApi:
         raise ApiError("unexpected response from the Servers API: no `ip_association` object")
 
     def associate(self, server_id: str, ip_id: str) -> dict[str, Any] | None:
-        """Explicitly associate the IP with the server (PUT; 200 and 201 both mean done)."""
-        data = self._call(
-            "PUT", f"/servers/{server_id}/ip_associations/{ip_id}", json_body={"ip_association": {}}
-        )
+        """Explicitly associate the IP with the server (PUT; 200 and 201 both mean done).
+
+        Whether the association existed before cannot be read from the status (the real API
+        answers 200 to new associations too, research §5.8): ask `find_ip_association` first.
+        Raises `AlreadyAssociated` for a 400 that says it already exists.
+        """
+        try:
+            data = self._call(
+                "PUT",
+                f"/servers/{server_id}/ip_associations/{ip_id}",
+                json_body={"ip_association": {}},
+            )
+        except BadRequest as err:
+            if "already" in err.message.lower():
+                raise AlreadyAssociated(
+                    err.message,
+                    status=err.status,
+                    code=err.code,
+                    request_id=err.request_id,
+                    method=err.method,
+                    url=err.url,
+                ) from None
+            raise
         if isinstance(data, dict):
             if isinstance(data.get("ip_association"), dict):
                 return _assoc(data["ip_association"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from provider.plugin import (
@@ -15,7 +17,9 @@ from provider.plugin import (
     UseStateForUnknown,
     uuid,
 )
+from provider.rackspace.api.coordination import Coordination
 from provider.rackspace.api.errors import ApiError, BadRequest, NotFound
+from provider.rackspace.api.servers import AlreadyAssociated, association_key
 from provider.rackspace.diagnostics import api_error
 from provider.rackspace.validators import is_uuid
 
@@ -29,7 +33,29 @@ class ServerIPAssociation(Resource):
     schema: ClassVar[Schema] = Schema(
         description=(
             "Explicitly associates a shared IP with one server, so the server may carry its "
-            "traffic. The IP must already be provisioned on one of the server's ports."
+            "traffic. The IP must already be provisioned on one of the server's ports.\n\n"
+            "**An association that already exists is taken over, with a warning.** A server "
+            "and an IP have exactly one association, and the API records no owner. When the "
+            "API already holds it at create time (read from the server's association list "
+            "before the PUT, not from the PUT's status, which the API does not use "
+            "consistently), the create succeeds and Terraform prints a warning that names the "
+            "server and the IP and gives the alternatives: `terraform import "
+            "rackspace_server_ip_association.<name> <server_id>/<ip_address_id>` (or an "
+            "`import` block) to manage an existing association on purpose, a `moved` block to "
+            "rename a resource, or `terraform state rm` when another workspace manages it. "
+            "A warning rather than an error because the provider cannot tell whose it is: the "
+            "same answer comes back when this configuration lost track of its own association "
+            "(an apply interrupted after the API made it, which a plain apply then repairs) "
+            "and when it replaces one with `create_before_destroy` or renames a `for_each` "
+            "key; an error would turn each of those into a manual import. The price: if "
+            "another workspace manages it too, destroying either removes it for both, which "
+            "is what the warning says.\n\n"
+            "Within one apply, operations on the same server and IP run one at a time, and a "
+            "destroy never removes an association that a create of the same apply made or "
+            "took over, so a replacement or a renamed key keeps the association at any "
+            "`-parallelism`. Two resources of one configuration that create the same "
+            "association in one apply are an error (`Association declared twice`): both "
+            "would manage one object."
         ),
         attributes={
             "id": Attribute(
@@ -62,39 +88,42 @@ class ServerIPAssociation(Resource):
     )
 
     def create(self, planned: dict[str, Any], ctx: Context) -> dict[str, Any]:
-        """PUT the association; an association the API already has is adopted."""
+        """PUT the association. One the API already holds is taken over with a warning (see
+        the schema description for why not an error)."""
         client = self.client.bound(ctx.cancelled)
         server_id, ip_id = planned["server_id"].lower(), planned["ip_address_id"].lower()
+        key = association_key(server_id, ip_id)
+        coordination = client.coordination
         summary = f"Failed to associate shared IP {ip_id} with server {server_id}"
-        try:
-            created = client.servers.associate(server_id, ip_id)
-        except BadRequest as err:
-            if "already" not in f"{err.code} {err.message}".lower():
-                raise api_error(
-                    summary,
-                    err,
-                    hint="The IP must be provisioned on one (and only one) of this server's "
-                    "ports: add the server's port to the `rackspace_ip_address`'s `port_ids`.",
-                ) from None
-            # Some deployments answer 400 for an association that exists: confirm and adopt it.
-            created = self._find(client, server_id, ip_id, summary)
-            if created is None:
-                raise api_error(summary, err) from None
-            ctx.log.info("adopting existing association of %s with %s", ip_id, server_id)
-        except NotFound as err:
-            raise api_error(
-                summary,
-                err,
-                hint="The server does not exist, the shared IP does not exist, or the IP is not "
-                "provisioned on any port of this server (check the IP's `port_ids` / "
-                "`server_ids`).",
-            ) from None
-        except ApiError as err:
-            raise api_error(summary, err) from None
-        address = (created or {}).get("address") or ""
-        if not address:
-            found = self._find(client, server_id, ip_id, summary)
-            address = (found or {}).get("address") or self._address_of(client, ip_id)
+        with _exclusive(coordination, key, ctx, summary):
+            # Asked first, because the PUT's status cannot say whether it existed: the real
+            # API answers 200 to new associations too (research §5.8).
+            existing = self._find(client, server_id, ip_id, summary)
+            if existing is None:
+                created = self._put(client, server_id, ip_id, summary)
+                if created is not None:
+                    # A destroy of this walk that reaches the same association later (the
+                    # stale state of a renamed or replaced instance) must leave it.
+                    coordination.record_created(key)
+                    address = created.get("address") or self._address_of(client, ip_id)
+                    return _state(planned["server_id"], planned["ip_address_id"], address)
+                # The PUT said it already exists: someone made it since the lookup.
+                existing = self._find(client, server_id, ip_id, summary)
+                if existing is None:
+                    raise ProviderError(
+                        summary,
+                        "The API answered that the association already exists, but it is not "
+                        f"in the list of server {server_id}'s associations; run apply again.",
+                    )
+            if coordination.held(key):
+                # Another create of this same apply made it or took it over: the
+                # configuration declares it twice, and both would fight over one object.
+                raise _declared_twice(planned)
+            # Taken over: an instance being destroyed in this walk (create_before_destroy, a
+            # renamed key) must now leave it to this one.
+            coordination.record_created(key)
+        ctx.warn(*_already_associated(planned, existing))
+        address = existing.get("address") or self._address_of(client, ip_id)
         return _state(planned["server_id"], planned["ip_address_id"], address)
 
     def read(self, state: dict[str, Any], ctx: Context) -> dict[str, Any] | None:
@@ -102,32 +131,44 @@ class ServerIPAssociation(Resource):
         client = self.client.bound(ctx.cancelled)
         server_id, ip_id = state["server_id"].lower(), state["ip_address_id"].lower()
         try:
-            associations = client.servers.list_ip_associations(server_id)
+            found = client.servers.find_ip_association(server_id, ip_id)
         except NotFound:
             ctx.log.info("server %s is gone; removing its association from state", server_id)
             return None
         except ApiError as err:
             raise api_error(f"Failed to read the associations of server {server_id}", err) from None
-        for association in associations:
-            if association["id"].lower() == ip_id.lower():
-                address = association["address"] or state.get("address")
-                return _state(state["server_id"], state["ip_address_id"], address)
-        ctx.log.info("association of %s with %s is gone; removing it from state", ip_id, server_id)
-        return None
+        if found is None:
+            ctx.log.info(
+                "association of %s with %s is gone; removing it from state", ip_id, server_id
+            )
+            return None
+        address = found["address"] or state.get("address")
+        return _state(state["server_id"], state["ip_address_id"], address)
 
     def delete(self, state: dict[str, Any], ctx: Context) -> None:
-        """DELETE the association; 404 (already gone) is success."""
+        """DELETE the association; 404 (already gone) is success. Left in place when an instance
+        created in this same walk holds it (a replacement or a renamed key)."""
         client = self.client.bound(ctx.cancelled)
         server_id, ip_id = state["server_id"].lower(), state["ip_address_id"].lower()
-        try:
-            client.servers.disassociate(server_id, ip_id)
-        except NotFound:
-            return
-        except ApiError as err:
-            raise api_error(
-                f"Failed to remove the association of shared IP {ip_id} with server {server_id}",
-                err,
-            ) from None
+        key = association_key(server_id, ip_id)
+        summary = f"Failed to remove the association of shared IP {ip_id} with server {server_id}"
+        coordination = client.coordination
+        with _exclusive(coordination, key, ctx, summary):
+            if coordination.hand_over(key):
+                ctx.log.info(
+                    "association of %s with %s now belongs to the instance created "
+                    "in this run; not removing it",
+                    ip_id,
+                    server_id,
+                )
+                return
+            try:
+                with coordination.removing(ip_id):
+                    client.servers.disassociate(server_id, ip_id)
+            except NotFound:
+                return
+            except ApiError as err:
+                raise api_error(summary, err) from None
 
     def import_state(self, import_id: str, ctx: Context) -> dict[str, Any]:
         """Import by `<server_id>/<ip_address_id>`."""
@@ -145,10 +186,38 @@ class ServerIPAssociation(Resource):
     @staticmethod
     def _find(client: Any, server_id: str, ip_id: str, summary: str) -> dict[str, Any] | None:
         try:
-            associations = client.servers.list_ip_associations(server_id)
+            return client.servers.find_ip_association(server_id, ip_id)
+        except NotFound as err:
+            raise api_error(
+                summary,
+                err,
+                hint=f"Server {server_id} does not exist in this account and "
+                "region; check `server_id`.",
+                path=("server_id",),
+            ) from None
         except ApiError as err:
             raise api_error(summary, err) from None
-        return next((a for a in associations if a["id"].lower() == ip_id.lower()), None)
+
+    @staticmethod
+    def _put(client: Any, server_id: str, ip_id: str, summary: str) -> dict[str, Any] | None:
+        """PUT the association: its `{id, address}` (address may be ""), None if it existed."""
+        try:
+            return client.servers.associate(server_id, ip_id) or {}
+        except AlreadyAssociated:
+            return None
+        except BadRequest as err:
+            raise api_error(
+                summary,
+                err,
+                hint="The IP must be provisioned on one (and only one) of this server's "
+                "ports: add the server's port to the `rackspace_ip_address`'s `port_ids`.",
+            ) from None
+        except NotFound as err:
+            raise api_error(
+                summary, err, hint=_missing_for_association(client, server_id, ip_id)
+            ) from None
+        except ApiError as err:
+            raise api_error(summary, err) from None
 
     @staticmethod
     def _address_of(client: Any, ip_id: str) -> str:
@@ -156,6 +225,84 @@ class ServerIPAssociation(Resource):
             return client.networks.get_ip_address(ip_id).get("address") or ""
         except ApiError:
             return ""
+
+
+@contextmanager
+def _exclusive(
+    coordination: Coordination, key: Hashable, ctx: Context, summary: str
+) -> Iterator[None]:
+    """One operation at a time on one association within this walk."""
+    try:
+        with coordination.exclusive(key, ctx.cancelled):
+            yield
+    except InterruptedError:
+        raise ProviderError(
+            summary, "Terraform is stopping; the operation was abandoned before it started."
+        ) from None
+
+
+def _already_associated(planned: dict[str, Any], existing: dict[str, Any]) -> tuple[str, str]:
+    """Summary and detail of the warning for an association the API held before the create."""
+    server_id, ip_id = planned["server_id"], planned["ip_address_id"]
+    address = f" ({existing['address']})" if existing.get("address") else ""
+    pair = f"{server_id}/{ip_id}"
+    return (
+        "Association already existed",
+        f"Server {server_id} was already explicitly associated with shared IP {ip_id}"
+        f"{address} before this resource created it; this resource now manages that "
+        "association, and destroying it will remove it for everyone.\n\n"
+        "This is expected when this apply replaces or renames the resource that held it "
+        "(`create_before_destroy`, a renamed `for_each` key: the old instance's destroy leaves "
+        "it in place), or when an earlier apply was interrupted after the API made it.\n\n"
+        "If another workspace or configuration (or an operator, or an HA tool) manages it, "
+        "one of the two must let go before either is destroyed: drop it from this state with "
+        "`terraform state rm <address of this resource>` and remove the resource, or remove it "
+        "from the other side and keep it here. To bring an existing association under "
+        "management on purpose, import it instead of creating it:\n\n"
+        f"  terraform import {TYPE_NAME}.<name> {pair}\n\n"
+        f'(or an `import` block with `id = "{pair}"` on Terraform 1.5 and later); to rename '
+        "a resource that manages it, use a `moved` block instead of a new resource.",
+    )
+
+
+def _declared_twice(planned: dict[str, Any]) -> ProviderError:
+    """Two resources of one configuration create the same association in one apply."""
+    server_id, ip_id = planned["server_id"], planned["ip_address_id"]
+    return ProviderError(
+        "Association declared twice",
+        f"Another {TYPE_NAME} of this configuration created the association of server "
+        f"{server_id} with shared IP {ip_id} earlier in this apply. A server and an IP have "
+        "one association, so two resources cannot both manage it: destroying either would "
+        "remove it for the other. Keep one resource for it and remove the other (a `moved` "
+        "block renames a resource without re-creating it).",
+    )
+
+
+def _missing_for_association(client: Any, server_id: str, ip_id: str) -> str:
+    """Which of the association's objects is missing, by asking for each (best effort)."""
+    try:
+        client.servers.get_server(server_id)
+    except NotFound:
+        return f"Server {server_id} does not exist in this account and region; check `server_id`."
+    except ApiError:
+        pass
+    try:
+        ip = client.networks.get_ip_address(ip_id)
+    except NotFound:
+        return (
+            f"Shared IP {ip_id} does not exist in this account and region; check `ip_address_id`."
+        )
+    except ApiError:
+        ip = None
+    if ip is not None:
+        return (
+            f"Shared IP {ip_id} is not provisioned on any port of server {server_id}: add the "
+            "server (or its port) to the `rackspace_ip_address`'s `server_ids` / `port_ids`."
+        )
+    return (
+        "The server does not exist, the shared IP does not exist, or the IP is not "
+        "provisioned on any port of this server (check the IP's `port_ids` / `server_ids`)."
+    )
 
 
 def _state(server_id: str, ip_id: str, address: str | None) -> dict[str, Any]:
