@@ -7,6 +7,7 @@ import json
 from provider.rackspace.api.errors import (
     BadRequest,
     NotFound,
+    PortRequiresDisassociation,
     RateLimited,
     ServerError,
     Unauthorized,
@@ -79,3 +80,16 @@ def test_raw_text_fallback_is_shortened():
     assert isinstance(err, ServerError)
     assert err.message.startswith("<html><body>Bad gateway") and len(err.message) < 320
     assert error_for_status(500, b"").message == "Internal Server Error"
+
+
+def test_port_requires_disassociation_is_typed_by_the_apis_error_type():
+    neutron = {"NeutronError": {"type": "PortRequiresDisassociation", "message": "m"}}
+    assert isinstance(error_for_status(400, json.dumps(neutron)), PortRequiresDisassociation)
+    # another type is not it, whatever its message says
+    other = {"NeutronError": {"type": "BadRequest", "message": "requires disassociation"}}
+    err = error_for_status(400, json.dumps(other))
+    assert isinstance(err, BadRequest) and not isinstance(err, PortRequiresDisassociation)
+    # a bare webob page (no type at all) is read by quark's fixed message
+    page = "400 Bad Request\n\nPort requires disassociation before IP can be deleted"
+    assert isinstance(error_for_status(400, page), PortRequiresDisassociation)
+    assert not isinstance(error_for_status(404, json.dumps(neutron)), PortRequiresDisassociation)

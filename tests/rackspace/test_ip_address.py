@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
 from provider.plugin import Context, ProviderError, Unknown
+from provider.rackspace.resources import ip_address as ip_address_module
 from provider.rackspace.resources.ip_address import IPAddress
+from provider.rackspace.resources.server_ip_association import ServerIPAssociation
 
 from .fakes import PUBLICNET, FakeClient, FakeCloud
 from .sdk_driver import Driver
@@ -239,3 +242,82 @@ def test_operations_use_the_context_cancel_event(cloud):
     c = ctx()
     IPAddress(client).read({"id": "x"}, c)
     assert client.bound_with == [c.cancelled]
+
+
+# ---------------------------------------------------------------- removals in the same walk
+
+
+@pytest.fixture
+def short_removal_grace(monkeypatch):
+    monkeypatch.setattr(ip_address_module, "_REMOVAL_GRACE", 0.3)
+
+
+class SlowDisassociation(FakeCloud):
+    """Association DELETEs take `delay` seconds before they take effect."""
+
+    delay = 0.3
+
+    def disassociate(self, server_id: str, ip_id: str) -> None:
+        time.sleep(self.delay)
+        super().disassociate(server_id, ip_id)
+
+
+@pytest.mark.parametrize("ip_first", [True, False], ids=["ip-delete-first", "removals-first"])
+def test_delete_waits_for_removals_of_the_same_walk(short_removal_grace, ip_first):
+    """Destroy with no order between the IP and its associations: the IP's DELETE is refused
+    while the walk's association DELETEs are in flight, waits for them, and succeeds."""
+    cloud = SlowDisassociation()
+    ports = {s: cloud.add_server(s) for s in (S1, S2)}
+    client = FakeClient(cloud)
+    r, assoc = IPAddress(client), ServerIPAssociation(client)
+    state = r.create(
+        planned_config(network_id=PUBLICNET, port_ids=frozenset(ports.values())), ctx()
+    )
+    cloud.associated |= {(S1, state["id"]), (S2, state["id"])}
+    pairs = [{"id": "", "server_id": s, "ip_address_id": state["id"], "address": ""} for s in ports]
+    removals = [threading.Thread(target=assoc.delete, args=(p, ctx())) for p in pairs]
+    if not ip_first:
+        for t in removals:
+            t.start()
+    time.sleep(0.05)
+    if ip_first:
+        threading.Timer(0.1, lambda: [t.start() for t in removals]).start()
+    r.delete(state, ctx())
+    for t in removals:
+        t.join(5)
+    assert cloud.ips == {} and cloud.associated == set()
+    # the first DELETE was refused (associations still there), a later one went through
+    assert cloud.calls.count(("delete_ip_address", state["id"])) >= 2
+
+
+def test_delete_fails_when_nobody_removes_the_associations(cloud, short_removal_grace):
+    r = IPAddress(FakeClient(cloud))
+    ports = frozenset(cloud.ports_of[s] for s in (S1, S2))
+    state = r.create(planned_config(network_id=PUBLICNET, port_ids=ports), ctx())
+    cloud.associated.add((S2, state["id"]))
+    started = time.monotonic()
+    with pytest.raises(ProviderError) as exc:
+        r.delete(state, ctx())
+    assert 0.3 <= time.monotonic() - started < 3
+    assert S2 in exc.value.detail and "nothing in this run is removing" in exc.value.detail
+    assert cloud.calls.count(("delete_ip_address", state["id"])) == 1
+
+
+def test_update_waits_for_the_removal_of_the_dropped_server(short_removal_grace):
+    """Dropping a server's port while the same walk removes that server's association."""
+    cloud = SlowDisassociation()
+    ports = {s: cloud.add_server(s) for s in (S1, S2, S3)}
+    client = FakeClient(cloud)
+    r, assoc = IPAddress(client), ServerIPAssociation(client)
+    state = r.create(
+        planned_config(network_id=PUBLICNET, port_ids=frozenset(ports.values())), ctx()
+    )
+    cloud.associated.add((S3, state["id"]))
+    pair = {"id": "", "server_id": S3, "ip_address_id": state["id"], "address": ""}
+    removal = threading.Thread(target=assoc.delete, args=(pair, ctx()))
+    removal.start()
+    time.sleep(0.05)
+    new = r.update(state, state | {"port_ids": frozenset(ports.values()) - {ports[S3]}}, ctx())
+    removal.join(5)
+    assert new["port_ids"] == frozenset({ports[S1], ports[S2]})
+    assert cloud.calls.count(("update_ip_address", state["id"])) == 2

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
 
 from provider.plugin import (
     Attribute,
@@ -25,18 +26,24 @@ from provider.plugin import (
 from provider.rackspace.api.errors import (
     AmbiguousOutcome,
     ApiError,
-    BadRequest,
     NotFound,
+    PortRequiresDisassociation,
     ServerError,
 )
 from provider.rackspace.diagnostics import api_error
 from provider.rackspace.validators import at_least, is_uuid, keep_spelling, same_ids
 
 TYPE_NAME = "rackspace_ip_address"
+_T = TypeVar("_T")
 # A create without a clear answer is sent again only after a lookup found no IP it could have
 # made; this bounds how often, and the pause grows with each attempt.
 _VERIFIED_CREATE_ATTEMPTS = 5
 _VERIFIED_CREATE_DELAY = 0.25
+# An IP operation refused because servers are still associated waits while this walk removes
+# associations of that IP: up to _REMOVAL_GRACE s for removals Terraform has scheduled but not
+# sent yet (independent operations start together), and _REMOVAL_LIMIT s in all.
+_REMOVAL_GRACE = 3.0
+_REMOVAL_LIMIT = 300.0
 
 
 def _computed(description: str) -> Attribute:
@@ -211,25 +218,26 @@ class IPAddress(Resource):
                 and port_ids is not None
                 and not same_ids(port_ids, prior.get("port_ids") or ())
             ):
-                ip = client.networks.update_ip_address(ip_id, _lower(port_ids))
+                ip = _after_removals(
+                    client,
+                    ip_id,
+                    ctx,
+                    lambda: client.networks.update_ip_address(ip_id, _lower(port_ids)),
+                )
             else:
                 ip = client.networks.get_ip_address(ip_id)
-        except BadRequest as err:
-            if _needs_disassociation(err):
-                removed = {p.lower() for p in prior.get("port_ids") or ()} - {
-                    p.lower() for p in port_ids or ()
-                }
-                servers = _associated_servers(client, ip_id, only_ports=removed)
-                raise ProviderError(
-                    f"Failed to update the ports of shared IP {ip_id}",
-                    f"{_still_associated(servers)} A port cannot be removed from the IP while "
-                    "its server is explicitly associated with it: remove the "
-                    "`rackspace_server_ip_association` for that server first (or in the same "
-                    f"apply, before this change).\n\n{err.describe()}",
-                    path=("port_ids",),
-                ) from None
-            raise api_error(
-                f"Failed to update the ports of shared IP {ip_id}", err, path=("port_ids",)
+        except PortRequiresDisassociation as err:
+            removed = {p.lower() for p in prior.get("port_ids") or ()} - {
+                p.lower() for p in port_ids or ()
+            }
+            servers = _associated_servers(client, ip_id, only_ports=removed)
+            raise ProviderError(
+                f"Failed to update the ports of shared IP {ip_id}",
+                f"{_still_associated(servers)} A port cannot be removed from the IP while "
+                "its server is explicitly associated with it: remove the "
+                "`rackspace_server_ip_association` for that server first (or in the same "
+                f"apply, before this change).\n\n{err.describe()}",
+                path=("port_ids",),
             ) from None
         except NotFound as err:
             raise api_error(
@@ -239,7 +247,9 @@ class IPAddress(Resource):
                 path=("port_ids",),
             ) from None
         except ApiError as err:
-            raise api_error(f"Failed to update the ports of shared IP {ip_id}", err) from None
+            raise api_error(
+                f"Failed to update the ports of shared IP {ip_id}", err, path=("port_ids",)
+            ) from None
         return _state(ip, planned)
 
     def delete(self, state: dict[str, Any], ctx: Context) -> None:
@@ -247,19 +257,18 @@ class IPAddress(Resource):
         client = self.client.bound(ctx.cancelled)
         ip_id = state["id"]
         try:
-            client.networks.delete_ip_address(ip_id)
+            _after_removals(client, ip_id, ctx, lambda: client.networks.delete_ip_address(ip_id))
         except NotFound:
             return
-        except BadRequest as err:
-            if not _needs_disassociation(err):
-                raise api_error(f"Failed to delete shared IP {ip_id}", err) from None
+        except PortRequiresDisassociation as err:
             servers = _associated_servers(client, ip_id)
             raise ProviderError(
                 f"Failed to delete shared IP {ip_id}",
                 f"{_still_associated(servers)} The API refuses to de-allocate an IP while any "
-                "server is explicitly associated with it. Remove the "
-                "`rackspace_server_ip_association` resources of those servers first (or "
-                "disassociate them), then run this again.\n\n" + err.describe(),
+                "server is explicitly associated with it, and nothing in this run is removing "
+                "those associations. Remove the `rackspace_server_ip_association` resources of "
+                "those servers first (or disassociate them), then run this again.\n\n"
+                + err.describe(),
             ) from None
         except ApiError as err:
             raise api_error(f"Failed to delete shared IP {ip_id}", err) from None
@@ -406,9 +415,22 @@ def _create_error(planned: dict[str, Any], err: ApiError) -> ProviderError:
     return api_error(summary, err)
 
 
-def _needs_disassociation(err: ApiError) -> bool:
-    text = f"{err.code} {err.message}".lower()
-    return "requiresdisassociation" in text or "requires disassociation" in text
+def _after_removals(client: Any, ip_id: str, ctx: Context, call: Callable[[], _T]) -> _T:
+    """Run `call`; while it is refused with `PortRequiresDisassociation` and this walk is
+    removing associations of the IP (a configuration that does not order them before the IP),
+    wait for those removals and run it again. Raises the last refusal otherwise."""
+    coordination = client.coordination
+    group = ip_id.lower()
+    while True:
+        seen = coordination.removals_done(group)
+        try:
+            return call()
+        except PortRequiresDisassociation:
+            if not coordination.wait_for_removals(
+                group, seen, _REMOVAL_GRACE, _REMOVAL_LIMIT, ctx.cancelled
+            ):
+                raise
+            ctx.log.info("retrying on shared IP %s after this run removed associations", ip_id)
 
 
 def _still_associated(servers: list[str] | None) -> str:
