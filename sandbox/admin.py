@@ -8,13 +8,11 @@ limits never apply here, and these calls are not written to the request log.
 from __future__ import annotations
 
 import time
-from collections import defaultdict
-from typing import Any
 
 from flask import Blueprint, Response, request
 
 from sandbox import auth, inventory
-from sandbox.app import json_body, json_response, runtime
+from sandbox.context import json_body, json_response, runtime
 from sandbox.errors import ApiError
 
 bp = Blueprint("admin", __name__, url_prefix="/__sandbox__")
@@ -95,58 +93,6 @@ def reset() -> Response:
 @bp.get("/state")
 def state() -> Response:
     """``{tenant: {region: {servers, ports, ip_addresses (with pairs), associations}}}``."""
-    rt = runtime()
-    dump: dict[str, dict[str, dict[str, list[Any]]]] = defaultdict(
-        lambda: defaultdict(
-            lambda: {"servers": [], "ports": [], "ip_addresses": [], "associations": []}
-        )
-    )
-    with rt.store.tx() as db:
-        for s in db.execute("SELECT * FROM servers ORDER BY rowid"):
-            dump[s["tenant_id"]][s["region"]]["servers"].append(
-                {"id": s["id"], "name": s["name"], "zone": s["zone"], "status": s["status"]}
-            )
-        for p in db.execute("SELECT * FROM ports ORDER BY rowid"):
-            dump[p["tenant_id"]][p["region"]]["ports"].append(
-                {
-                    "id": p["id"],
-                    "network_id": p["network_id"],
-                    "device_id": p["device_id"],
-                    "segment": p["segment"],
-                }
-            )
-        pairs: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for r in db.execute(
-            "SELECT pi.*, p.device_id FROM port_ips pi JOIN ports p ON p.id = pi.port_id"
-            " ORDER BY pi.rowid"
-        ):
-            pairs[r["ip_id"]].append(
-                {
-                    "port_id": r["port_id"],
-                    "device_id": r["device_id"],
-                    "service": r["service"],
-                    "enabled": bool(r["enabled"]),
-                }
-            )
-        for ip in db.execute("SELECT * FROM ip_addresses WHERE deallocated = 0 ORDER BY rowid"):
-            where = dump[ip["tenant_id"]][ip["region"]]
-            where["ip_addresses"].append(
-                {
-                    "id": ip["id"],
-                    "address": ip["address"],
-                    "network_id": ip["network_id"],
-                    "version": ip["version"],
-                    "type": ip["type"],
-                    "pairs": pairs[ip["id"]],
-                }
-            )
-            for pair in pairs[ip["id"]]:
-                if pair["service"] == "compute":
-                    where["associations"].append(
-                        {
-                            "server_id": pair["device_id"],
-                            "ip_address_id": ip["id"],
-                            "address": ip["address"],
-                        }
-                    )
+    with runtime().store.tx() as db:
+        dump = inventory.world_state(db)
     return json_response(dump)

@@ -1,5 +1,8 @@
 """The Flask application: request gate (faults, auth, rate limits), error rendering, wiring.
 
+This is the top of the sandbox's web layer: :func:`create_app` registers the blueprints, which
+take their shared helpers from :mod:`sandbox.context` below them, never from here.
+
 Why Flask on werkzeug: Flask is the best-known small WSGI framework, its routing and error
 handlers keep each emulated operation a short function, and werkzeug's threaded server exposes
 the raw client socket (``environ["werkzeug.socket"]``), which the fault injector needs to
@@ -8,77 +11,24 @@ drop a connection without answering. Heavier servers (gunicorn, waitress) hide t
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
-from flask import Flask, Response, current_app, g, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from sandbox import auth, inventory
+from sandbox import admin, auth, identity, inventory, networks, servers
+from sandbox.context import EXTENSION_KEY, Runtime, json_response, runtime
 from sandbox.errors import ApiError, Service, error_body
 from sandbox.origin import foreign_origin, host_allowed, is_loopback
-from sandbox.requestlog import DROP_KEY, FAULT_KEY, TENANT_KEY, RecordingMiddleware, RequestLog
-from sandbox.seed import Seed
-from sandbox.store import Store
-from sandbox.traffic import TrafficControl
+from sandbox.requestlog import DROP_KEY, FAULT_KEY, TENANT_KEY, RecordingMiddleware
 
 log = logging.getLogger("sandbox")
 
 #: Largest request body accepted; bigger ones get 413 without ``Retry-After``.
 MAX_BODY_BYTES = 1024 * 1024
-
-
-@dataclass
-class Runtime:
-    """Everything the request handlers share."""
-
-    store: Store
-    seed: Seed
-    traffic: TrafficControl = field(default_factory=TrafficControl)
-    requests: RequestLog = field(default_factory=RequestLog)
-    started: float = field(default_factory=time.time)
-    #: The ``--host`` the sandbox serves; requests must name it or a loopback host.
-    bind_host: str = "127.0.0.1"
-
-
-def runtime() -> Runtime:
-    """The :class:`Runtime` of the current application."""
-    return current_app.extensions["sandbox"]
-
-
-def caller() -> auth.Caller:
-    """The authenticated caller of the current request."""
-    return g.caller
-
-
-def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """A JSON response (compact, keys in insertion order)."""
-    return Response(json.dumps(data), status=status, headers=headers, mimetype="application/json")
-
-
-def no_content() -> Response:
-    """204 with an empty body."""
-    return Response(status=204, mimetype="application/json")
-
-
-def json_body(*, optional: bool = False) -> Any:
-    """The parsed JSON request body; 400/413/415 with an API body on bad input."""
-    data = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
-    if not data.strip():
-        if optional:
-            return None
-        raise ApiError(400, "The request body is empty; a JSON document is required.")
-    if "xml" in (request.mimetype or ""):
-        raise ApiError(415, f"Unsupported media type {request.mimetype}; send application/json.")
-    try:
-        return json.loads(data)
-    except (ValueError, RecursionError):
-        raise ApiError(400, "Malformed request body: the body is not valid JSON.") from None
 
 
 def classify(path: str) -> tuple[Service, list[str]]:
@@ -193,7 +143,7 @@ def http_error(exc: HTTPException) -> Response:
         413: f"The request body is too large (limit {MAX_BODY_BYTES} bytes).",
     }
     headers = {}
-    if code == 405 and getattr(exc, "valid_methods", None):
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
         headers["Allow"] = ", ".join(exc.valid_methods)
     return render_error(
         ApiError(code, messages.get(code, exc.description or exc.name), headers=headers)
@@ -218,11 +168,9 @@ def crash(exc: Exception) -> Response:
 
 def create_app(rt: Runtime, *, echo_requests: bool = False) -> Flask:
     """The WSGI application serving every emulated API plus the admin path."""
-    from sandbox import admin, identity, networks, servers
-
     app = Flask("sandbox")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.extensions["sandbox"] = rt
+    app.extensions[EXTENSION_KEY] = rt
     app.url_map.strict_slashes = False
     app.before_request(gate)
     app.register_error_handler(ApiError, render_error)

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from sandbox import auth, inventory
-from sandbox.app import json_body, json_response, runtime
+from sandbox.context import json_body, json_response, runtime
 from sandbox.errors import ApiError
 
 bp = Blueprint("identity", __name__, url_prefix="/v2.0")

@@ -1,7 +1,8 @@
 """The seeded world in the database: regions, users, networks, servers, ports and fixed IPs.
 
 Functions here run inside a caller's transaction (they take the connection) and either
-change rows or turn rows into the JSON objects the APIs return.
+change rows, look rows up, or turn rows into the JSON objects the APIs return. The route
+modules hold no SQL of their own: every query about this world is named here.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sandbox import ipam
+from sandbox.errors import ApiError
 from sandbox.seed import PUBLICNET_ID, SERVICENET_ID, Seed, derived_id
 from sandbox.store import WORLD_TABLES, set_meta
 
@@ -41,14 +43,14 @@ def apply_seed(db: sqlite3.Connection, seed: Seed) -> None:
             "INSERT INTO regions (name, position, zones) VALUES (?, ?, ?)",
             (region.name, position, json.dumps(list(region.zones))),
         )
-        plan = ipam.provider_subnet_plan(position)
+        provider_plan = ipam.provider_subnet_plan(position)
         for net_id, (name, kind) in PROVIDER_NETWORKS.items():
             db.execute(
                 "INSERT INTO networks (region, id, name, kind, tenant_id) VALUES (?, ?, ?,"
                 " ?, NULL)",
                 (region.name, net_id, name, kind),
             )
-            ipam.add_subnets(db, region.name, net_id, plan[net_id])
+            ipam.add_subnets(db, region.name, net_id, provider_plan[net_id])
     for tenant in seed.tenants:
         db.execute("INSERT INTO tenants (id) VALUES (?)", (tenant,))
     for user in seed.users:
@@ -111,6 +113,66 @@ def visible_network(
         " tenant_id = ?)",
         (region, net_id, tenant),
     ).fetchone()
+
+
+def region_zones(db: sqlite3.Connection, region: str) -> list[str]:
+    """The public IP zones of ``region`` in seed order (none for an unknown region)."""
+    row = region_row(db, region)
+    zones: list[str] = [] if row is None else json.loads(row["zones"])
+    return zones
+
+
+def visible_networks(db: sqlite3.Connection, region: str, tenant: str) -> list[sqlite3.Row]:
+    """The networks the tenant may use in ``region``: provider networks first, then its own."""
+    return db.execute(
+        "SELECT * FROM networks WHERE region = ? AND (tenant_id IS NULL OR tenant_id = ?)"
+        " ORDER BY tenant_id IS NOT NULL, rowid",
+        (region, tenant),
+    ).fetchall()
+
+
+def tenant_ports(db: sqlite3.Connection, region: str, tenant: str) -> list[sqlite3.Row]:
+    """The tenant's ports in ``region``, oldest first."""
+    return db.execute(
+        "SELECT * FROM ports WHERE region = ? AND tenant_id = ? ORDER BY rowid",
+        (region, tenant),
+    ).fetchall()
+
+
+def tenant_port(
+    db: sqlite3.Connection, region: str, tenant: str, port_id: str
+) -> sqlite3.Row | None:
+    """The tenant's port ``port_id`` in ``region``, or ``None``."""
+    return db.execute(
+        "SELECT * FROM ports WHERE id = ? AND region = ? AND tenant_id = ?",
+        (port_id, region, tenant),
+    ).fetchone()
+
+
+def tenant_servers(db: sqlite3.Connection, region: str, tenant: str) -> list[sqlite3.Row]:
+    """The tenant's servers in ``region``, oldest first."""
+    return db.execute(
+        "SELECT * FROM servers WHERE region = ? AND tenant_id = ? ORDER BY rowid",
+        (region, tenant),
+    ).fetchall()
+
+
+def tenant_server(
+    db: sqlite3.Connection, region: str, tenant: str, server_id: str
+) -> sqlite3.Row | None:
+    """The tenant's server ``server_id`` in ``region``, or ``None``."""
+    return db.execute(
+        "SELECT * FROM servers WHERE id = ? AND region = ? AND tenant_id = ?",
+        (server_id, region, tenant),
+    ).fetchone()
+
+
+def find_server(db: sqlite3.Connection, region: str, tenant: str, server_id: str) -> sqlite3.Row:
+    """The tenant's server in the region, or a Nova 404."""
+    row = tenant_server(db, region, tenant, server_id)
+    if row is None:
+        raise ApiError(404, f"Instance {server_id} could not be found.")
+    return row
 
 
 def _mac(port_id: str) -> str:
@@ -325,3 +387,64 @@ def server_view(db: sqlite3.Connection, row: sqlite3.Row, base_url: str) -> dict
         "RAX-PUBLIC-IP-ZONE-ID:publicIPZoneId": row["zone"],
         "links": [{"rel": "self", "href": link}],
     }
+
+
+def world_state(db: sqlite3.Connection) -> dict[str, dict[str, dict[str, list[Any]]]]:
+    """Every tenant's world: ``{tenant: {region: {servers, ports, ip_addresses, associations}}}``.
+
+    Shared and fixed IPs carry their pairs (port, device, service, enabled); an association is
+    a pair whose service is ``compute``. Read by the admin path's ``GET /state``.
+    """
+    dump: dict[str, dict[str, dict[str, list[Any]]]] = defaultdict(
+        lambda: defaultdict(
+            lambda: {"servers": [], "ports": [], "ip_addresses": [], "associations": []}
+        )
+    )
+    for s in db.execute("SELECT * FROM servers ORDER BY rowid"):
+        dump[s["tenant_id"]][s["region"]]["servers"].append(
+            {"id": s["id"], "name": s["name"], "zone": s["zone"], "status": s["status"]}
+        )
+    for p in db.execute("SELECT * FROM ports ORDER BY rowid"):
+        dump[p["tenant_id"]][p["region"]]["ports"].append(
+            {
+                "id": p["id"],
+                "network_id": p["network_id"],
+                "device_id": p["device_id"],
+                "segment": p["segment"],
+            }
+        )
+    pairs: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in db.execute(
+        "SELECT pi.*, p.device_id FROM port_ips pi JOIN ports p ON p.id = pi.port_id"
+        " ORDER BY pi.rowid"
+    ):
+        pairs[r["ip_id"]].append(
+            {
+                "port_id": r["port_id"],
+                "device_id": r["device_id"],
+                "service": r["service"],
+                "enabled": bool(r["enabled"]),
+            }
+        )
+    for ip in db.execute("SELECT * FROM ip_addresses WHERE deallocated = 0 ORDER BY rowid"):
+        where = dump[ip["tenant_id"]][ip["region"]]
+        where["ip_addresses"].append(
+            {
+                "id": ip["id"],
+                "address": ip["address"],
+                "network_id": ip["network_id"],
+                "version": ip["version"],
+                "type": ip["type"],
+                "pairs": pairs[ip["id"]],
+            }
+        )
+        for pair in pairs[ip["id"]]:
+            if pair["service"] == "compute":
+                where["associations"].append(
+                    {
+                        "server_id": pair["device_id"],
+                        "ip_address_id": ip["id"],
+                        "address": ip["address"],
+                    }
+                )
+    return dump

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, request
 
 from sandbox import inventory, sharedips
-from sandbox.app import caller, json_body, json_response, no_content, runtime
+from sandbox.context import caller, json_body, json_response, no_content, runtime
 from sandbox.errors import ApiError
 from sandbox.requestlog import DROP_KEY
 
@@ -18,11 +18,7 @@ PORT_FILTERS = ("id", "device_id", "network_id", "name", "mac_address", "device_
 def list_networks(region: str) -> Response:
     """PublicNet, ServiceNet and the tenant's isolated networks in this region."""
     with runtime().store.tx() as db:
-        rows = db.execute(
-            "SELECT * FROM networks WHERE region = ? AND (tenant_id IS NULL OR tenant_id = ?)"
-            " ORDER BY tenant_id IS NOT NULL, rowid",
-            (g.region, caller().tenant_id),
-        ).fetchall()
+        rows = inventory.visible_networks(db, g.region, caller().tenant_id)
         views = [inventory.network_view(db, r) for r in rows]
     wanted = {k: request.args.getlist(k) for k in ("id", "name") if k in request.args}
     views = [v for v in views if all(v[k] in vals for k, vals in wanted.items())]
@@ -43,10 +39,7 @@ def show_network(region: str, net_id: str) -> Response:
 def list_ports(region: str) -> Response:
     """The tenant's ports; filters ``device_id``, ``network_id`` (and other attributes)."""
     with runtime().store.tx() as db:
-        rows = db.execute(
-            "SELECT * FROM ports WHERE region = ? AND tenant_id = ? ORDER BY rowid",
-            (g.region, caller().tenant_id),
-        ).fetchall()
+        rows = inventory.tenant_ports(db, g.region, caller().tenant_id)
         views = inventory.port_views(db, rows)
     wanted = {k: request.args.getlist(k) for k in PORT_FILTERS if k in request.args}
     views = [v for v in views if all(v[k] in vals for k, vals in wanted.items())]
@@ -57,10 +50,7 @@ def list_ports(region: str) -> Response:
 def show_port(region: str, port_id: str) -> Response:
     """One of the tenant's ports."""
     with runtime().store.tx() as db:
-        row = db.execute(
-            "SELECT * FROM ports WHERE id = ? AND region = ? AND tenant_id = ?",
-            (port_id, g.region, caller().tenant_id),
-        ).fetchone()
+        row = inventory.tenant_port(db, g.region, caller().tenant_id, port_id)
         if row is None:
             raise ApiError(404, f"Port {port_id} could not be found.", type="PortNotFound")
         return json_response({"port": inventory.port_views(db, [row])[0]})

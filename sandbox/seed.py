@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]  # no stubs in the virtualenv
 
 PUBLICNET_ID = "00000000-0000-0000-0000-000000000000"
 SERVICENET_ID = "11111111-1111-1111-1111-111111111111"
@@ -105,7 +105,7 @@ class Seed:
         )
 
 
-DEFAULT_QUOTAS = {
+DEFAULT_QUOTAS: dict[str, dict[str, int | None]] = {
     "shared_ips_per_tenant": {"publicnet": 5, "servicenet": 0, "isolated": None},
     "ips_per_port": {"publicnet": 6, "servicenet": 1, "isolated": 5},
 }
@@ -353,7 +353,7 @@ class _Parser:
         given = data.get("quotas") or {}
         if not isinstance(given, dict):
             raise self.fail("quotas", "must be a mapping")
-        result = []
+        result: list[dict[str, int | None]] = []
         for key, defaults in DEFAULT_QUOTAS.items():
             table = dict(defaults)
             overrides = given.get(key) or {}

@@ -13,7 +13,8 @@ from types import FrameType
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from sandbox import inventory
-from sandbox.app import Runtime, create_app
+from sandbox.app import create_app
+from sandbox.context import Runtime
 from sandbox.dbfile import tighten
 from sandbox.seed import Seed, parse_seed
 from sandbox.store import DatabaseUnusable, Store
@@ -142,7 +143,9 @@ def serve(options: ServeOptions) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     host = server.server_address[0]
-    url_host = f"[{host}]" if ":" in str(host) else host
+    if isinstance(host, bytes):  # typeshed allows bytes; an IP socket's address is a str
+        host = host.decode()
+    url_host = f"[{host}]" if ":" in host else host
     regions = ", ".join(r.name for r in rt.seed.regions)
     print(
         f"rackspace-sandbox: serving http://{url_host}:{server.server_address[1]}"

@@ -7,15 +7,15 @@ associated with the IP (research §5.10). POST on the collection is 501.
 
 from __future__ import annotations
 
-import json
 import secrets
+import sqlite3
 import uuid
 from typing import Any
 
 from flask import Blueprint, Response, g, request
 
-from sandbox import inventory, sharedips
-from sandbox.app import caller, json_body, json_response, no_content, runtime
+from sandbox import associations, inventory
+from sandbox.context import caller, json_body, json_response, no_content, runtime
 from sandbox.errors import ApiError
 from sandbox.seed import PUBLICNET_ID, SERVICENET_ID
 
@@ -28,11 +28,9 @@ def _base_url() -> str:
     return f"{request.host_url}{g.region.lower()}/servers/v2/{caller().tenant_id}"
 
 
-def _server_rows(db: Any) -> list[Any]:
-    rows = db.execute(
-        "SELECT * FROM servers WHERE region = ? AND tenant_id = ? ORDER BY rowid",
-        (g.region, caller().tenant_id),
-    ).fetchall()
+def _server_rows(db: sqlite3.Connection) -> list[sqlite3.Row]:
+    """The caller's servers, filtered by the ``name`` (substring) and ``status`` arguments."""
+    rows = inventory.tenant_servers(db, g.region, caller().tenant_id)
     name, status = request.args.get("name"), request.args.get("status")
     return [
         r
@@ -75,7 +73,7 @@ def list_servers_detail(region: str, tenant: str) -> Response:
 def show_server(region: str, tenant: str, server_id: str) -> Response:
     """One server, including ``RAX-PUBLIC-IP-ZONE-ID:publicIPZoneId``."""
     with runtime().store.tx() as db:
-        row = sharedips.find_server(db, g.region, caller().tenant_id, server_id)
+        row = inventory.find_server(db, g.region, caller().tenant_id, server_id)
         return json_response({"server": inventory.server_view(db, row, _base_url())})
 
 
@@ -100,7 +98,7 @@ def _create_spec(body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     return spec, hints
 
 
-def _network_ids(db: Any, spec: dict[str, Any]) -> list[str]:
+def _network_ids(db: sqlite3.Connection, spec: dict[str, Any]) -> list[str]:
     nets = spec.get("networks")
     if nets is None:
         return [PUBLICNET_ID, SERVICENET_ID]
@@ -117,8 +115,8 @@ def _network_ids(db: Any, spec: dict[str, Any]) -> list[str]:
     return ids
 
 
-def _zone(db: Any, spec: dict[str, Any], hints: dict[str, Any]) -> str:
-    zones: list[str] = json.loads(inventory.region_row(db, g.region)["zones"])
+def _zone(db: sqlite3.Connection, spec: dict[str, Any], hints: dict[str, Any]) -> str:
+    zones = inventory.region_zones(db, g.region)
     if ZONE_KEY in spec:  # sandbox extension: pick the zone directly
         if spec[ZONE_KEY] not in zones:
             raise ApiError(400, f"Public IP zone {spec[ZONE_KEY]!r} does not exist in {g.region}.")
@@ -129,10 +127,7 @@ def _zone(db: Any, spec: dict[str, Any], hints: dict[str, Any]) -> str:
     near_ids = near if isinstance(near, list) else [near]
     if not near_ids or not all(isinstance(n, str) for n in near_ids):
         raise ApiError(400, "Invalid input for scheduler hint public_ip_zone:near.")
-    row = db.execute(
-        "SELECT zone FROM servers WHERE id = ? AND region = ? AND tenant_id = ?",
-        (near_ids[0], g.region, caller().tenant_id),
-    ).fetchone()
+    row = inventory.tenant_server(db, g.region, caller().tenant_id, near_ids[0])
     if row is None:
         raise ApiError(400, f"Server {near_ids[0]} named in public_ip_zone:near does not exist.")
     return row["zone"]
@@ -178,7 +173,7 @@ def delete_server(region: str, tenant: str, server_id: str) -> Response:
     """Delete a server with its ports and their shared-IP pairs: 204."""
     caller().require("delete")
     with runtime().store.tx() as db:
-        sharedips.find_server(db, g.region, caller().tenant_id, server_id)
+        inventory.find_server(db, g.region, caller().tenant_id, server_id)
         inventory.delete_server(db, server_id)
     return no_content()
 
@@ -187,7 +182,7 @@ def delete_server(region: str, tenant: str, server_id: str) -> Response:
 def list_associations(region: str, tenant: str, server_id: str) -> Response:
     """IPs explicitly associated with the server."""
     with runtime().store.tx() as db:
-        items = sharedips.list_associations(db, g.region, caller().tenant_id, server_id)
+        items = associations.list_associations(db, g.region, caller().tenant_id, server_id)
     return json_response({"ip_associations": items})
 
 
@@ -203,7 +198,7 @@ def post_associations(region: str, tenant: str, server_id: str) -> Response:
 def show_association(region: str, tenant: str, server_id: str, ip_id: str) -> Response:
     """One association; 404 unless this server is associated with the IP."""
     with runtime().store.tx() as db:
-        item = sharedips.show_association(db, g.region, caller().tenant_id, server_id, ip_id)
+        item = associations.show_association(db, g.region, caller().tenant_id, server_id, ip_id)
     return json_response({"ip_association": item})
 
 
@@ -219,7 +214,7 @@ def put_association(region: str, tenant: str, server_id: str, ip_id: str) -> Res
     ):
         raise ApiError(400, 'Invalid body: send no body or {"ip_association": {}}.')
     with runtime().store.tx() as db:
-        item, created = sharedips.associate(db, g.region, caller().tenant_id, server_id, ip_id)
+        item, created = associations.associate(db, g.region, caller().tenant_id, server_id, ip_id)
     return json_response({"ip_association": item}, 201 if created else 200)
 
 
@@ -228,5 +223,5 @@ def delete_association(region: str, tenant: str, server_id: str, ip_id: str) -> 
     """Disassociate: 204, or 404 when not associated."""
     caller().require("delete")
     with runtime().store.tx() as db:
-        sharedips.disassociate(db, g.region, caller().tenant_id, server_id, ip_id)
+        associations.disassociate(db, g.region, caller().tenant_id, server_id, ip_id)
     return no_content()

@@ -1,7 +1,8 @@
-"""The shared-IP state machine (research §5, §6 and §7), independent of HTTP.
+"""The shared-IP state machine of Cloud Networks' ``ip_addresses`` (research §5), free of HTTP.
 
 Per IP: allocated -> de-allocated (terminal, invisible). Per (IP, port) pair:
-``service`` is ``none`` or ``compute``; ``enabled`` is false for ports added here.
+``service`` is ``none`` or ``compute``; ``enabled`` is false for ports added here. The
+Servers API's side of a pair (``compute``, an association) is :mod:`sandbox.associations`.
 Every function runs inside the caller's transaction and raises :class:`ApiError`.
 """
 
@@ -244,7 +245,8 @@ def create_ip(db: sqlite3.Connection, region: str, tenant: str, body: Any) -> di
     return show_ip(db, region, tenant, ip_id)
 
 
-def _pairs(db: sqlite3.Connection, ip_id: str) -> dict[str, sqlite3.Row]:
+def pairs_of(db: sqlite3.Connection, ip_id: str) -> dict[str, sqlite3.Row]:
+    """The IP's (IP, port) pairs by port id, each with the port's ``device_id``."""
     return {
         r["port_id"]: r
         for r in db.execute(
@@ -283,7 +285,7 @@ def update_ip(
     for key in ADMIN_ONLY_KEYS:
         if key in spec:
             raise ApiError(403, f"Only an administrator may set {key}.")
-    pairs = _pairs(db, ip_id)
+    pairs = pairs_of(db, ip_id)
     if "port_ids" not in spec:
         # quark's undocumented route: no port list means de-allocate.
         if any(p["service"] != "none" for p in pairs.values()):
@@ -312,6 +314,10 @@ def update_ip(
         raise _requires_disassociation()
     added = [p for p in ports if p["id"] not in pairs]
     network = inventory.visible_network(db, region, tenant, row["network_id"])
+    if network is None:  # cannot happen while networks are never deleted; 404 if they ever are
+        raise ApiError(
+            404, f"Network {row['network_id']} could not be found.", type="NetworkNotFound"
+        )
     _check_port_quota(db, added, network["kind"], get_meta(db, "quotas"))
     for port_id in removed:
         db.execute("DELETE FROM port_ips WHERE ip_id = ? AND port_id = ?", (ip_id, port_id))
@@ -326,106 +332,6 @@ def delete_ip(db: sqlite3.Connection, region: str, tenant: str, ip_id: str) -> N
     """``DELETE /ip_addresses/{id}``: refused while any association remains (research §5.5)."""
     row = find_ip(db, region, tenant, ip_id)
     _refuse_fixed(row)
-    if any(p["service"] != "none" for p in _pairs(db, ip_id).values()):
+    if any(p["service"] != "none" for p in pairs_of(db, ip_id).values()):
         raise _requires_disassociation()
     _deallocate(db, ip_id)
-
-
-# ---------------------------------------------------------------- associations (Servers API)
-
-
-def find_server(db: sqlite3.Connection, region: str, tenant: str, server_id: str) -> sqlite3.Row:
-    """The tenant's server in the region, or a Nova 404."""
-    row = db.execute(
-        "SELECT * FROM servers WHERE id = ? AND region = ? AND tenant_id = ?",
-        (server_id, region, tenant),
-    ).fetchone()
-    if row is None:
-        raise ApiError(404, f"Instance {server_id} could not be found.")
-    return row
-
-
-def _association_target(
-    db: sqlite3.Connection, region: str, tenant: str, server_id: str, ip_id: str
-) -> tuple[sqlite3.Row, list[sqlite3.Row]]:
-    find_server(db, region, tenant, server_id)
-    ip = db.execute(
-        "SELECT * FROM ip_addresses WHERE id = ? AND region = ? AND tenant_id = ? AND"
-        " deallocated = 0",
-        (ip_id, region, tenant),
-    ).fetchone()
-    if ip is None:
-        raise ApiError(404, f"IP address {ip_id} could not be found.")
-    held = [p for p in _pairs(db, ip_id).values() if p["device_id"] == server_id]
-    return ip, held
-
-
-def _association(ip: sqlite3.Row) -> dict[str, str]:
-    return {"id": ip["id"], "address": ip["address"]}
-
-
-def list_associations(
-    db: sqlite3.Connection, region: str, tenant: str, server_id: str
-) -> list[dict[str, str]]:
-    """IPs whose pair on one of this server's ports is ``compute`` (research §5.7)."""
-    find_server(db, region, tenant, server_id)
-    rows = db.execute(
-        "SELECT DISTINCT ip.* FROM ip_addresses ip JOIN port_ips pi ON pi.ip_id = ip.id"
-        " JOIN ports p ON p.id = pi.port_id"
-        " WHERE p.device_id = ? AND pi.service = 'compute' AND ip.deallocated = 0 ORDER BY"
-        " ip.rowid",
-        (server_id,),
-    ).fetchall()
-    return [_association(r) for r in rows]
-
-
-def show_association(
-    db: sqlite3.Connection, region: str, tenant: str, server_id: str, ip_id: str
-) -> dict[str, str]:
-    """One association; 404 unless the server's pair is ``compute`` (research §5.9)."""
-    ip, held = _association_target(db, region, tenant, server_id, ip_id)
-    if not any(p["service"] == "compute" for p in held):
-        raise ApiError(404, "IP association not found.")
-    return _association(ip)
-
-
-def associate(
-    db: sqlite3.Connection, region: str, tenant: str, server_id: str, ip_id: str
-) -> tuple[dict[str, str], bool]:
-    """Mark the server's pair ``compute``; returns (association, newly created)."""
-    ip, held = _association_target(db, region, tenant, server_id, ip_id)
-    if ip["type"] != "shared":
-        raise ApiError(400, f"IP address {ip_id} is not a shared IP and cannot be associated.")
-    if not held:
-        raise ApiError(
-            404,
-            f"Server {server_id} has no port provisioned with IP address {ip_id}.",
-            details="Add one of the server's ports to the IP's port_ids first.",
-        )
-    if len(held) > 1:
-        raise ApiError(
-            400,
-            f"Ambiguous association: more than one port of server {server_id} carries "
-            f"IP address {ip_id}.",
-        )
-    if held[0]["service"] == "compute":
-        return _association(ip), False
-    db.execute(
-        "UPDATE port_ips SET service = 'compute' WHERE ip_id = ? AND port_id = ?",
-        (ip_id, held[0]["port_id"]),
-    )
-    return _association(ip), True
-
-
-def disassociate(
-    db: sqlite3.Connection, region: str, tenant: str, server_id: str, ip_id: str
-) -> None:
-    """Set the server's pair back to ``none``; 404 when it is not associated (research §5.10)."""
-    _ip, held = _association_target(db, region, tenant, server_id, ip_id)
-    associated = [p for p in held if p["service"] == "compute"]
-    if not associated:
-        raise ApiError(404, "IP association not found.")
-    db.executemany(
-        "UPDATE port_ips SET service = 'none' WHERE ip_id = ? AND port_id = ?",
-        [(ip_id, p["port_id"]) for p in associated],
-    )

@@ -99,7 +99,7 @@ def apply_patch(settings: TrafficSettings, patch: Any) -> TrafficSettings:
     for key, value in patch.items():
         if isinstance(value, bool) or not isinstance(value, _TYPES[key]):
             raise ValueError(f"{key} has the wrong type")
-        if key == "fault_kinds":
+        if key == "fault_kinds" and isinstance(value, list | tuple):  # checked above; for mypy
             value = tuple(str(v) for v in value)
         changes[key] = value
     updated = replace(settings, **changes)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sandbox_api import WEB, Api
 
 from sandbox import inventory
-from sandbox.app import Runtime, create_app
+from sandbox.app import create_app
+from sandbox.context import Runtime
 from sandbox.seed import load_seed
 from sandbox.store import Store
 from tests.support.sandbox import Sandbox

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from sandbox import inventory
-from sandbox.app import Runtime, create_app
+from sandbox.app import create_app
+from sandbox.context import Runtime
 from sandbox.origin import foreign_origin, host_allowed, is_loopback
 from sandbox.seed import load_seed
 from sandbox.store import Store
