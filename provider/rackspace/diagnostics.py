@@ -4,12 +4,27 @@ from __future__ import annotations
 
 from provider.plugin import ProviderError
 from provider.plugin.diagnostics import Path
-from provider.rackspace.api.errors import ApiError, Cancelled
+from provider.rackspace.api.errors import ApiError, Cancelled, ConnectionFailed
+
+# What to do when no response came, by `ConnectionFailed.kind`. Only a timeout is helped by a
+# longer `request_timeout`; a wrong host or port is not.
+_NO_RESPONSE_HINTS: dict[str, str] = {
+    "refused": "Nothing accepts connections at that address: check the URL's host and port "
+    "(`auth_url` / RACKSPACE_AUTH_URL for the identity service) and that no proxy or "
+    "firewall is in the way. Retrying would not help, so the provider did not wait.",
+    "dns": "The host name does not resolve: check its spelling in the URL (`auth_url` / "
+    "RACKSPACE_AUTH_URL for the identity service) and this machine's DNS. Retrying would not "
+    "help, so the provider did not wait.",
+    "timeout": "The endpoint did not answer in time; if the network is slow, raise "
+    "`request_timeout` or `max_retries`.",
+    "tls": "Check `cacert_file` (or `insecure` for a private endpoint).",
+    "lost": "The connection broke before an answer came; check network access to the "
+    "endpoint and try again.",
+}
 
 # What to do, by HTTP status (0: no response at all).
 _HINTS: dict[int, str] = {
-    0: "Check network access to the API endpoints and `auth_url`; raise `request_timeout` "
-    "or `max_retries` if the network is slow.",
+    0: "Check network access to the API endpoints and `auth_url`.",
     400: "The API refused the request as invalid; check the arguments named above.",
     401: "The credentials were refused; check `username` and `api_key` / `password` "
     "(RACKSPACE_USERNAME, RACKSPACE_API_KEY / RACKSPACE_PASSWORD).",
@@ -32,6 +47,8 @@ def hint_for(error: ApiError) -> str:
     """What the user should do about `error`."""
     if isinstance(error, Cancelled):
         return "Terraform is stopping; the operation was abandoned before it completed."
+    if isinstance(error, ConnectionFailed):
+        return _NO_RESPONSE_HINTS.get(error.kind, _HINTS[0])
     if error.status >= 500:
         return _SERVER_HINT
     return _HINTS.get(error.status, "")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import socket
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from provider.rackspace.api.errors import (
     AmbiguousOutcome,
@@ -17,6 +19,7 @@ from provider.rackspace.api.errors import (
     ServerError,
 )
 from provider.rackspace.api.transport import Transport
+from provider.rackspace.diagnostics import hint_for
 
 from .fakes import ScriptedServer
 
@@ -121,17 +124,28 @@ def test_get_read_timeout_is_retried():
         assert len(srv.requests) == 2
 
 
-class RefusingPool:
-    """A pool whose first `refusals` requests fail to connect."""
+class ScriptedPool:
+    """A pool that follows a script: "ok" answers 201, "refused" / "dns" / "dns-again" fail to
+    connect the way urllib3 does (the OS error as the exception's context)."""
 
-    def __init__(self, refusals: int) -> None:
-        self.refusals = refusals
+    def __init__(self, *script: str) -> None:
+        self.script = list(script)
         self.calls = 0
 
     def request(self, method, url, **kw):
+        step = self.script[min(self.calls, len(self.script) - 1)]
         self.calls += 1
-        if self.calls <= self.refusals:
-            raise NewConnectionError(None, "Connection refused")  # type: ignore[arg-type]
+        if step == "refused":
+            try:
+                raise ConnectionRefusedError(111, "Connection refused")
+            except ConnectionRefusedError:
+                raise NewConnectionError(None, "Failed to establish a new connection") from None  # type: ignore[arg-type]
+        if step in ("dns", "dns-again"):
+            errno = socket.EAI_AGAIN if step == "dns-again" else socket.EAI_NONAME
+            try:
+                raise socket.gaierror(errno, "Name or service not known")
+            except socket.gaierror:
+                raise NameResolutionError("h", None, "Failed to resolve") from None  # type: ignore[arg-type]
 
         class R:
             status = 201
@@ -144,22 +158,75 @@ class RefusingPool:
         pass
 
 
-def test_connection_refused_is_retried_even_for_post():
-    pool = RefusingPool(2)
-    resp = transport(pool=pool).request("POST", "http://127.0.0.1:9/ip_addresses", json_body={})
-    assert resp.status == 201 and pool.calls == 3
+URL = "http://api.example:8080/ip_addresses"
 
 
-def test_connection_refused_gives_up_after_max_retries():
-    pool = RefusingPool(100)
+def test_refused_by_an_endpoint_that_never_answered_fails_at_once():
+    """A wrong URL or a closed port: no retry can fix it, so no wait."""
+    pool = ScriptedPool("refused")
+    started = time.monotonic()
     with pytest.raises(ConnectionFailed) as exc:
-        transport(pool=pool, max_retries=2).request("GET", "http://127.0.0.1:9/x")
-    assert pool.calls == 3 and "could not connect" in exc.value.message
+        transport(pool=pool, max_retries=5).request("GET", URL)
+    assert pool.calls == 1 and time.monotonic() - started < 0.5
+    err = exc.value
+    assert err.kind == "refused" and err.attempts == 1
+    assert "connection refused by api.example:8080" in err.message
+    assert "GET http://api.example:8080/ip_addresses" in err.describe()
+    assert "(1 attempt over 0.0 s)" in err.describe()
+    hint = hint_for(err)
+    assert "request_timeout" not in hint and "`auth_url`" in hint
 
 
-def test_real_connection_refused():
-    with pytest.raises(ConnectionFailed):
-        transport(max_retries=1).request("GET", "http://127.0.0.1:9/x")
+def test_refused_by_an_endpoint_that_answered_before_is_retried_even_for_post():
+    """The endpoint answered earlier in this process: a refusal is a restart, worth waiting."""
+    pool = ScriptedPool("ok", "refused", "refused", "ok")
+    t = transport(pool=pool)
+    t.request("GET", URL)
+    resp = t.request("POST", URL, json_body={})
+    assert resp.status == 201 and pool.calls == 4
+
+
+def test_refused_after_answering_gives_up_after_max_retries_and_counts_them():
+    pool = ScriptedPool("ok", "refused")
+    t = transport(pool=pool, max_retries=2)
+    t.request("GET", URL)
+    with pytest.raises(ConnectionFailed) as exc:
+        t.request("GET", URL)
+    assert pool.calls == 4 and exc.value.attempts == 3
+    assert re.search(r"\(3 attempts over \d+\.\d s\)", exc.value.describe())
+
+
+def test_name_that_does_not_resolve_fails_at_once():
+    pool = ScriptedPool("dns")
+    with pytest.raises(ConnectionFailed) as exc:
+        transport(pool=pool, max_retries=5).request("GET", URL)
+    assert pool.calls == 1 and exc.value.kind == "dns"
+    assert "could not resolve the host name api.example" in exc.value.message
+    assert "request_timeout" not in hint_for(exc.value)
+
+
+def test_resolver_that_did_not_answer_is_retried():
+    """EAI_AGAIN is a resolver timeout, not a missing name."""
+    pool = ScriptedPool("dns-again", "ok")
+    assert transport(pool=pool).request("GET", URL).status == 201 and pool.calls == 2
+
+
+def test_timeouts_keep_the_request_timeout_hint():
+    with ScriptedServer(sequence((200, {}, "slow"))) as srv:
+        srv.handler = lambda rec: (time.sleep(1), OK)[1]
+        with pytest.raises(ConnectionFailed) as exc:
+            transport(timeout=0.2, max_retries=1).request("GET", srv.url + "/x")
+    assert exc.value.kind == "timeout" and exc.value.attempts == 2
+    assert "request_timeout" in hint_for(exc.value)
+
+
+def test_real_connection_refused_and_unresolvable_name_fail_fast():
+    for url in ("http://127.0.0.1:9/x", "http://no-such-host.invalid/x"):
+        started = time.monotonic()
+        with pytest.raises(ConnectionFailed) as exc:
+            transport(max_retries=5).request("GET", url)
+        assert exc.value.kind in ("refused", "dns") and exc.value.attempts == 1
+        assert time.monotonic() - started < 2
 
 
 def test_cancel_during_retry_wait_returns_promptly():

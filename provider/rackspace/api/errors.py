@@ -151,7 +151,22 @@ class ServerError(ApiError):
 
 
 class ConnectionFailed(ApiError):
-    """No HTTP response: connection refused, reset, or timed out."""
+    """No HTTP response: connection refused, name not resolved, reset, or timed out.
+
+    `kind` says which: "refused", "dns", "timeout", "tls" or "lost"; `attempts` and `elapsed`
+    (seconds, from the first attempt to giving up) say how hard the transport tried.
+    """
+
+    def __init__(self, message: str, *, kind: str = "lost", **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.kind = kind
+        self.attempts = 1
+        self.elapsed = 0.0
+
+    def describe(self) -> str:
+        """The base description plus the attempts made, e.g. "(3 attempts over 3.4 s)"."""
+        tries = "1 attempt" if self.attempts == 1 else f"{self.attempts} attempts"
+        return f"{super().describe()} ({tries} over {self.elapsed:.1f} s)"
 
 
 class AmbiguousOutcome(ApiError):

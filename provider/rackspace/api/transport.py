@@ -10,6 +10,7 @@ from __future__ import annotations
 import email.utils
 import json
 import random
+import socket
 import threading
 import time
 from collections.abc import Mapping
@@ -19,6 +20,7 @@ from typing import Any
 
 import urllib3
 from urllib3 import exceptions as u3
+from urllib3.util import parse_url
 
 from provider.plugin.logging import get_logger
 from provider.rackspace.api.errors import (
@@ -98,6 +100,10 @@ class Transport:
                 kwargs["ca_certs"] = cacert_file
             pool = urllib3.PoolManager(**kwargs)
         self._pool = pool
+        # Endpoints (scheme://host:port) that have answered in this process: a refused
+        # connection to one of them is a restart worth waiting for, to any other a wrong URL.
+        self._answered: set[str] = set()
+        self._answered_lock = threading.Lock()
 
     def request(
         self,
@@ -128,6 +134,8 @@ class Transport:
         timeout = urllib3.Timeout(connect=min(self.timeout, 15.0), read=self.timeout)
 
         attempt = 0
+        first_started = time.monotonic()
+        origin = _origin(url)
         while True:
             if cancel.is_set():
                 raise Cancelled("cancelled: Terraform is stopping", method=method, url=url)
@@ -145,13 +153,14 @@ class Transport:
                 )
             except u3.HTTPError as exc:
                 error, sent = _connection_error(exc, method, url)
+                error.attempts, error.elapsed = attempt, time.monotonic() - first_started
                 if not idempotent and sent:
                     raise AmbiguousOutcome(
                         f"no answer to a request that may have reached the API ({error.message})",
                         method=method,
                         url=url,
                     ) from None
-                if isinstance(exc, u3.SSLError) or attempt > self.max_retries:
+                if not self._worth_retrying(error, origin) or attempt > self.max_retries:
                     raise error from None
                 wait = self._backoff(attempt)
                 log.warning(
@@ -168,6 +177,9 @@ class Transport:
 
             elapsed_ms = (time.monotonic() - started) * 1000
             status = raw.status
+            if origin not in self._answered:
+                with self._answered_lock:
+                    self._answered.add(origin)
             resp_headers = raw.headers
             log.debug(
                 "%s %s -> %d in %.0f ms%s",
@@ -212,6 +224,20 @@ class Transport:
             )
             self._wait(wait, cancel, method, url)
 
+    def _worth_retrying(self, error: ConnectionFailed, origin: str) -> bool:
+        """Whether waiting can fix a failure without a response.
+
+        A name that does not resolve, a TLS failure, or a refused connection to an endpoint
+        that never answered in this process (a wrong `auth_url`, a closed port) stays so;
+        a timeout, a lost connection, or a refusal from an endpoint that answered before (a
+        restart) may pass.
+        """
+        if error.kind in ("dns", "tls"):
+            return False
+        if error.kind == "refused":
+            return origin in self._answered
+        return True
+
     def close(self) -> None:
         """Close pooled connections."""
         self._pool.clear()
@@ -236,21 +262,38 @@ def _connection_error(exc: Exception, method: str, url: str) -> tuple[Connection
         reason = exc.reason
     # Failing to connect (refused, DNS, connect timeout) means nothing was sent.
     sent = not isinstance(reason, u3.NewConnectionError | u3.ConnectTimeoutError | u3.SSLError)
+    host = _origin(url).split("://", 1)[-1]
+    cause = reason.__context__ or reason.__cause__
     if isinstance(reason, u3.SSLError):
-        text = "TLS error; check `cacert_file` or `insecure`"
+        kind, text = "tls", "TLS error; check `cacert_file` or `insecure`"
     elif isinstance(reason, u3.ReadTimeoutError):
-        text = "timed out waiting for the response (request_timeout)"
+        kind, text = "timeout", "timed out waiting for the response (request_timeout)"
     elif isinstance(reason, u3.ConnectTimeoutError) and not isinstance(
         reason, u3.NewConnectionError
     ):
-        text = "timed out connecting"
+        kind, text = "timeout", f"timed out connecting to {host}"
+    elif isinstance(reason, u3.NameResolutionError) or isinstance(cause, socket.gaierror):
+        # EAI_AGAIN is a resolver that did not answer in time, not a name that does not exist.
+        transient = isinstance(cause, socket.gaierror) and cause.errno == socket.EAI_AGAIN
+        kind = "timeout" if transient else "dns"
+        text = f"could not resolve the host name {host.rsplit(':', 1)[0]}"
+    elif isinstance(reason, u3.NewConnectionError) and isinstance(cause, ConnectionRefusedError):
+        kind, text = "refused", f"connection refused by {host} (nothing is listening there)"
     elif isinstance(reason, u3.NewConnectionError):
-        text = "could not connect"
+        kind, text = "lost", f"could not connect to {host}"
     else:
-        text = "connection lost"
-    detail = _reason_text(reason)
+        kind, text = "lost", "connection lost"
+    # The operating system's own words ("[Errno 111] Connection refused") say it best.
+    detail = str(cause) if kind in ("refused", "dns") and cause else _reason_text(reason)
     message = f"{text}: {detail}" if detail else text
-    return ConnectionFailed(message, method=method, url=url), sent
+    return ConnectionFailed(message, kind=kind, method=method, url=url), sent
+
+
+def _origin(url: str) -> str:
+    """`scheme://host:port` of a URL (the default port filled in)."""
+    parsed = parse_url(url)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    return f"{parsed.scheme}://{parsed.host}:{port}"
 
 
 def _reason_text(exc: Exception) -> str:
