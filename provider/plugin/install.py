@@ -18,7 +18,10 @@ environment at run time:
 
 The interpreter runs with `-I` (isolated mode): neither the working directory nor
 `PYTHONPATH` nor the user's site-packages is on `sys.path`, so a `provider.py` in a
-configuration's folder is never imported. When the interpreter or the package is missing,
+configuration's folder is never imported. It also runs with `-S`: the launcher first offers
+the launch to a warm fork server (`warm_client`, whose source the launcher embeds, and
+`forkserver`), which needs only the standard library; only a cold start adds the site
+directories. When the interpreter or the package is missing,
 or the environment now holds another version, the launcher prints one line on stdout and
 exits 1: Terraform shows that line to the user ("Unrecognized remote plugin message: ...").
 """
@@ -81,10 +84,18 @@ def interpreter_variable(prog: str) -> str:
     return prog.upper().replace("-", "_") + "_PYTHON"
 
 
-# The bootstrap runs under `python -I -c`; it may not contain a single quote (it sits inside
-# one in the shell script). It checks the package before handing over to `python -m module`,
+# The bootstrap runs under `python -I -S -c`; it may not contain a single quote (it sits
+# inside one in the shell script). It first offers the launch to a fork server (the source of
+# `warm_client`, then a call; see that module), which exits this process when it served it.
+# Otherwise it adds the site directories that -S left out (-S saves the launcher the .pth
+# files on the warm path) and checks the package before handing over to `python -m module`,
 # so that a missing or upgraded package is one line Terraform shows, not a traceback it hides.
+_WARM_CALL = """
+launch({prog}, {version}, {module}, {server_module}, sys.argv[1:])
+"""
 _BOOTSTRAP = """\
+import site
+site.main()
 import sys
 try:
     import {module} as package
@@ -125,8 +136,21 @@ if [ ! -x "$py" ]; then
   echo "{prog} {version}: the Python environment it was installed from is gone ($py). $fix"
   exit 1
 fi
-exec "$py" -I -c '{bootstrap}' "$@"
+exec "$py" -I -S -c '{bootstrap}' "$@"
 """
+
+
+# The fork server this SDK runs (the launcher names it when it starts one).
+_SERVER_MODULE = __name__.rsplit(".", 1)[0] + ".forkserver"
+
+
+def _warm_source() -> str:
+    """The source of `warm_client`, embedded in the launcher: fixed for a given version of
+    this SDK, so the launcher stays one file for every machine."""
+    from importlib import resources
+
+    package = __name__.rsplit(".", 1)[0]
+    return resources.files(package).joinpath("warm_client.py").read_text(encoding="utf-8")
 
 
 def launcher_script(prog: str, version: str, module: str) -> str:
@@ -134,14 +158,22 @@ def launcher_script(prog: str, version: str, module: str) -> str:
 
     `prog` is the executable's name (`terraform-provider-rackspace`), `module` the package
     whose `__main__` serves the provider and whose `__version__` must equal `version`. The
-    script `exec`s the interpreter, so signals from Terraform reach the provider itself.
+    script `exec`s the interpreter, so signals from Terraform reach the provider itself (or,
+    on a warm launch, the launcher, which relays them to the forked child). The text embeds
+    the source of `warm_client` from this SDK, which is fixed for a version.
     """
     variable = interpreter_variable(prog)
     fix = (
         f"Fix: run {prog} install from a Python environment that has {prog} {version},"
         f" or set {variable} to such a Python."
     )
-    bootstrap = _BOOTSTRAP.format(module=module, prog=prog, version=version, fix=fix)
+    bootstrap = _warm_source() + _WARM_CALL.format(
+        prog=json.dumps(prog),
+        version=json.dumps(version),
+        module=json.dumps(module),
+        server_module=json.dumps(_SERVER_MODULE),
+    )
+    bootstrap += _BOOTSTRAP.format(module=module, prog=prog, version=version, fix=fix)
     if "'" in bootstrap:
         raise ValueError("the launcher's bootstrap may not contain a single quote")
     return _LAUNCHER.format(

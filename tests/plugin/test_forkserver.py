@@ -1,0 +1,479 @@
+"""The fork server and the launcher's warm path, one test per pitfall of issue 13.
+
+Most tests use a fake provider package (`warmfake`, see forkserver_support) whose child
+reports its own process state, with the real launcher text and the real fork server. The
+tests that need the real provider (a go-plugin handshake, Terraform itself) are in
+test_forkserver_provider.py. Every server a test starts is stopped in its teardown.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from provider.plugin import forkserver, warm_client
+from provider.plugin.install import launcher_script
+from tests.plugin.forkserver_support import (
+    FAKE_PROG,
+    FAKE_VERSION,
+    FakeWarm,
+    alive,
+    fake_warm,
+    parent_of,
+    status,
+    wait_for,
+)
+
+pytestmark = pytest.mark.timeout(120)
+
+COLD = "cannot import the provider"  # what the fake launcher prints when it starts cold
+
+
+@pytest.fixture
+def warm() -> Iterator[FakeWarm]:
+    with fake_warm() as w:
+        yield w
+
+
+def _report(done: object) -> dict[str, object]:
+    stdout = getattr(done, "stdout", "")
+    assert COLD not in stdout, f"the launch started cold: {done}"
+    return dict(json.loads(stdout.splitlines()[0]))
+
+
+# --------------------------------------------------------------------------- the launcher
+
+
+def test_the_embedded_client_has_no_single_quote_and_the_launcher_no_machine_path() -> None:
+    source = Path(warm_client.__file__).read_text()
+    assert "'" not in source  # it sits inside single quotes in the shell script
+    text = launcher_script(FAKE_PROG, FAKE_VERSION, "warmfake")
+    assert source in text
+    assert sys.executable not in text and str(Path.home()) not in text
+    assert text == launcher_script(FAKE_PROG, FAKE_VERSION, "warmfake")
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, warm_client.DEFAULT_ON),
+        ({"X_WARM": "1"}, True),
+        ({"X_WARM": "on"}, True),
+        ({"X_WARM": "0"}, False),
+        ({"X_WARM": "off"}, False),
+        ({"CI": "true"}, False),
+        ({"CI": "1"}, False),
+        ({"CI": "false"}, warm_client.DEFAULT_ON),
+        ({"CI": "true", "X_WARM": "1"}, True),
+    ],
+)
+def test_warm_switch_and_ci_default(env: dict[str, str], expected: bool) -> None:
+    assert warm_client.warm_enabled("x", env) is expected
+
+
+def test_socket_dir_is_per_user_never_a_shared_tmp_name() -> None:
+    assert warm_client.socket_dir("p", {"XDG_RUNTIME_DIR": "/run/user/7"}) == "/run/user/7/p"
+    import pwd
+
+    home = pwd.getpwuid(os.getuid()).pw_dir
+    assert warm_client.socket_dir("p", {"HOME": "/elsewhere"}) == f"{home}/.cache/p/warm"
+    assert warm_client.socket_dir("p", {"P_WARM_DIR": "/x/y"}) == "/x/y"
+    # One server per version and interpreter: two virtualenvs never share one.
+    assert warm_client.socket_name("1.0.0", "/a/bin/python") != warm_client.socket_name(
+        "1.0.0", "/b/bin/python"
+    )
+
+
+# --------------------------------------------------------------------------- serving
+
+
+def test_a_warm_launch_is_a_child_of_the_fork_server_and_relays_the_exit_status(
+    warm: FakeWarm,
+) -> None:
+    server = warm.start_server()
+    done = warm.run("report", "--flag")
+    info = _report(done)
+    assert done.returncode == 3, done
+    assert info["ppid"] == server["pid"]
+    assert info["argv"] == ["report", "--flag"]
+    # Stdout carried only what the child wrote; nothing from the launcher.
+    assert done.stdout.count("\n") == 1
+    assert status(warm.socket_path)["launches"] == 1  # type: ignore[index]
+
+
+def test_env_cwd_umask_tmpdir_and_random_are_the_launchers(warm: FakeWarm) -> None:
+    warm.start_server()
+    seen = []
+    for n in range(2):
+        where = warm.root / f"cwd{n}"
+        tmp = warm.root / f"tmp{n}"
+        where.mkdir()
+        tmp.mkdir()
+        mask = 0o027 if n else 0o002
+        old = os.umask(mask)
+        try:
+            done = warm.run("report", cwd=where, WARMFAKE_VALUE=f"v{n}", TMPDIR=str(tmp), TZ="UTC")
+        finally:
+            os.umask(old)
+        info = _report(done)
+        assert info["cwd"] == str(where)
+        assert info["umask"] == mask
+        assert info["value"] == f"v{n}"
+        assert info["tmpdir"] == str(tmp)
+        assert info["tz"] == "UTC"
+        seen.append(info["random"])
+    assert seen[0] != seen[1]  # reseeded per child, not a copy of the server's state
+
+
+def _start_real_server(warm: FakeWarm) -> dict[str, Any]:
+    """A fork server for the real provider (as a launcher starts it, with -I)."""
+    from provider import __version__
+
+    path = warm.sock_dir / "real.sock"
+    command = [sys.executable, "-I", "-m", "provider.plugin.forkserver", "--prog", "p"]
+    command += ["--version", __version__, "--module", "provider"]
+    command += ["--socket", str(path), "--idle", "60"]
+    proc = subprocess.Popen(command, cwd=warm.root, start_new_session=True)
+    warm.servers.append(proc)
+    answer = wait_for(lambda: status(path), timeout=60)
+    assert answer
+    return dict(answer)
+
+
+def test_the_real_server_imported_grpc_but_started_no_thread_and_holds_under_100_mb(
+    warm: FakeWarm,
+) -> None:
+    answer = _start_real_server(warm)
+    pid = int(answer["pid"])
+    with open(f"/proc/{pid}/maps") as f:
+        assert "cygrpc" in f.read()  # imported, so children do not pay for it ...
+    # ... but never started: a gRPC server or channel leaves threads, and forking is unsafe.
+    assert answer["threads"] == 1
+    assert len(os.listdir(f"/proc/{pid}/task")) == 1
+    assert 0 < answer["rss"] < forkserver.MAX_RSS_BYTES, answer["rss"] >> 20
+
+
+def test_the_server_keeps_no_copy_of_the_passed_descriptors(warm: FakeWarm) -> None:
+    # The child closes its stdout and keeps running: the reader must see end-of-file now,
+    # which it would not if the fork server (or the launcher) still held a copy.
+    warm.start_server()
+    proc = warm.popen("wait", "close-stdout")
+    try:
+        assert proc.stdout is not None
+        child = int(json.loads(proc.stdout.readline())["pid"])
+        started = time.monotonic()
+        assert proc.stdout.read() == ""  # EOF
+        assert time.monotonic() - started < 5
+        assert alive(child)
+        # Signals reach the child through the launcher, and its status comes back.
+        proc.send_signal(signal.SIGUSR1)
+        assert proc.wait(timeout=10) == 42
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+# --------------------------------------------------------------------------- death
+
+
+def test_sigkill_of_the_launcher_stops_the_child(warm: FakeWarm) -> None:
+    warm.start_server()
+    proc = warm.popen("wait")
+    assert proc.stdout is not None
+    child = int(json.loads(proc.stdout.readline())["pid"])
+    assert alive(child)
+    proc.kill()  # what go-plugin does to a provider that does not exit after Shutdown
+    proc.wait()
+    assert wait_for(lambda: not alive(child), timeout=10), "the child outlived its launcher"
+
+
+def test_killing_terraform_stops_launcher_and_child(warm: FakeWarm) -> None:
+    # A stand-in for Terraform: a process that starts the launcher and is then SIGKILLed.
+    script = (
+        "import subprocess, sys, time\n"
+        f"p = subprocess.Popen([{str(warm.launcher)!r}, 'wait'], stdout=subprocess.PIPE)\n"
+        "sys.stdout.write(str(p.pid) + ' ' + p.stdout.readline().decode())\n"
+        "sys.stdout.flush()\n"
+        "time.sleep(600)\n"
+    )
+    warm.start_server()
+    terraform = subprocess.Popen(
+        [sys.executable, "-c", script],
+        env=warm.env(),
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert terraform.stdout is not None
+        launcher_pid, line = terraform.stdout.readline().split(" ", 1)
+        launcher, child = int(launcher_pid), int(json.loads(line)["pid"])
+        assert parent_of(launcher) == terraform.pid
+        time.sleep(1.0)  # past the launcher's first parent check (PR_SET_PDEATHSIG is set)
+        terraform.kill()
+        terraform.wait()
+        assert wait_for(lambda: not alive(launcher), timeout=10), "launcher outlived Terraform"
+        assert wait_for(lambda: not alive(child), timeout=10), "child outlived Terraform"
+    finally:
+        terraform.kill()
+        terraform.wait()
+
+
+def test_killing_terraform_right_away_also_stops_the_child(warm: FakeWarm) -> None:
+    # Terraform dies before the launcher set PR_SET_PDEATHSIG: the parent poll catches it.
+    script = (
+        "import subprocess, sys\n"
+        f"p = subprocess.Popen([{str(warm.launcher)!r}, 'wait'], stdout=subprocess.PIPE)\n"
+        "sys.stdout.write(str(p.pid) + ' ' + p.stdout.readline().decode())\n"
+        "sys.stdout.flush()\n"
+    )
+    warm.start_server()
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=warm.env(), capture_output=True, text=True, timeout=60
+    )
+    launcher_pid, line = done.stdout.split(" ", 1)
+    launcher, child = int(launcher_pid), int(json.loads(line)["pid"])
+    assert wait_for(lambda: not alive(launcher), timeout=10)
+    assert wait_for(lambda: not alive(child), timeout=10)
+
+
+# --------------------------------------------------------------------------- security
+
+
+def _as_nobody(action: object) -> int:
+    """Run `action()` in a forked child that has become uid/gid 65534; its return value (an
+    int below 256) is the exit status."""
+    pid = os.fork()
+    if pid == 0:
+        code = 99
+        try:
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            code = int(action())  # type: ignore[operator]
+        finally:
+            os._exit(code)
+    _, status_ = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status_)
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to become another user")
+def test_a_foreign_uid_is_refused(warm: FakeWarm) -> None:
+    warm.start_server()
+    path = str(warm.socket_path)
+
+    def connect_and_read() -> int:
+        try:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(5)
+            s.connect(path)
+        except PermissionError:
+            return 10  # the 0700 directory keeps other users out
+        except OSError:
+            return 11
+        try:
+            warm_client.write_message(s, {"protocol": 1, "op": "status"})  # type: ignore[arg-type]
+            return 20 if s.recv(100) == b"" else 21
+        except OSError:
+            return 20
+
+    # As made: the private directory alone refuses the other user.
+    assert _as_nobody(connect_and_read) == 10
+    # With the directory and socket opened up, the server's SO_PEERCRED check refuses it.
+    os.chmod(warm.root, 0o711)
+    os.chmod(warm.sock_dir, 0o711)
+    os.chmod(path, 0o777)
+    assert _as_nobody(connect_and_read) == 20
+    os.chmod(warm.sock_dir, 0o700)
+    assert status(warm.socket_path)["launches"] == 0  # type: ignore[index]
+    assert "refused a connection from uid 65534" in (warm.root / "server.log").read_text()
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to become another user")
+def test_the_launcher_sends_nothing_to_a_server_of_another_user(tmp_path: Path) -> None:
+    with fake_warm() as warm:
+        warm.sock_dir.mkdir(mode=0o700)
+        path = str(warm.socket_path)
+        ready_r, ready_w = os.pipe()
+        os.chmod(warm.root, 0o711)
+        os.chmod(warm.sock_dir, 0o777)  # so that nobody can bind there
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+                listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                listener.bind(path)
+                listener.listen(1)
+                os.write(ready_w, b"x")
+                conn, _ = listener.accept()
+                conn.settimeout(5)
+                data = conn.recv(100)
+                os._exit(1 if data else 0)
+            finally:
+                os._exit(2)
+        os.close(ready_w)
+        assert os.read(ready_r, 1) == b"x"
+        os.chmod(warm.sock_dir, 0o700)
+        # The directory is ours and private again, but the listener is another user's:
+        # SO_PEERCRED on the connection itself says so, before any environment is sent.
+        with pytest.raises(warm_client.Cold, match="another user"):
+            warm_client.connect(path, timeout=5)
+        _, code = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(code) == 0, "the launcher sent something"
+
+
+def test_a_socket_dir_open_to_others_is_not_used(warm: FakeWarm) -> None:
+    warm.start_server()
+    os.chmod(warm.sock_dir, 0o755)
+    try:
+        done = warm.run("report", TF_LOG="debug")
+        assert COLD in done.stdout  # cold, and no server was started in its place
+        assert "not a 0700 directory" in done.stderr
+        assert status(warm.socket_path) is None  # the client refuses to talk there
+    finally:
+        os.chmod(warm.sock_dir, 0o700)
+    assert status(warm.socket_path)["launches"] == 0  # type: ignore[index]
+
+
+def test_prepare_dir_refuses_a_directory_of_wrong_mode(tmp_path: Path) -> None:
+    target = tmp_path / "d"
+    forkserver.prepare_dir(str(target))
+    assert stat.S_IMODE(target.stat().st_mode) == 0o700
+    target.chmod(0o750)
+    with pytest.raises(PermissionError):
+        forkserver.prepare_dir(str(target))
+
+
+# --------------------------------------------------------------------------- staleness
+
+
+def test_a_changed_file_makes_the_server_hand_over_to_a_fresh_one(warm: FakeWarm) -> None:
+    first = warm.start_server()
+    assert _report(warm.run("report"))["ppid"] == first["pid"]
+    init = warm.package_root / "warmfake" / "__init__.py"
+    init.write_text(init.read_text() + "# edited\n")
+    os.utime(init, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
+    stale = warm.run("report", TF_LOG="debug")
+    assert COLD in stale.stdout  # this launch starts cold: never old code
+    assert "installed files changed" in stale.stderr
+    assert wait_for(lambda: not alive(int(first["pid"])), timeout=20), "stale server stayed"
+    fresh = wait_for(lambda: status(warm.socket_path), timeout=30)
+    assert fresh and fresh["pid"] != first["pid"] and fresh["started"] > first["started"]
+    assert _report(warm.run("report"))["ppid"] == fresh["pid"]
+
+
+def test_a_stale_launch_request_is_answered_cold(warm: FakeWarm) -> None:
+    first = warm.start_server()
+    sock = warm_client.connect(str(warm.socket_path), timeout=5)
+    request = {
+        "protocol": warm_client.PROTOCOL,
+        "op": "launch",
+        "version": "9.9.9",
+        "module": "warmfake",
+        "executable": sys.executable,
+        "argv": [],
+        "env": {},
+        "cwd": "/",
+        "umask": 0o22,
+    }
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        warm_client.write_message(sock, request, (null, null, null))
+        reply = warm_client.read_message(sock)
+    finally:
+        os.close(null)
+        sock.close()
+    assert isinstance(reply, dict) and "version differs" in reply["cold"]
+    assert wait_for(lambda: not alive(int(first["pid"])), timeout=20)
+
+
+# --------------------------------------------------------------------------- lifecycle
+
+
+def test_the_server_exits_after_its_idle_period() -> None:
+    with fake_warm(idle=1.0) as warm:
+        answer = warm.start_server()
+        warm.run("report")
+        pid = int(answer["pid"])  # type: ignore[call-overload]
+        assert wait_for(lambda: not alive(pid), timeout=15), "still running after idle"
+        assert not warm.socket_path.exists()
+
+
+def test_a_server_waits_for_its_children_before_going_idle() -> None:
+    with fake_warm(idle=0.5) as warm:
+        answer = warm.start_server()
+        proc = warm.popen("wait")
+        try:
+            assert proc.stdout is not None
+            proc.stdout.readline()
+            time.sleep(2.0)
+            assert alive(int(answer["pid"]))  # type: ignore[call-overload]
+            proc.send_signal(signal.SIGUSR1)
+            assert proc.wait(timeout=10) == 42
+        finally:
+            proc.kill()
+            proc.wait()
+        assert wait_for(lambda: not alive(int(answer["pid"])), timeout=15)  # type: ignore[call-overload]
+
+
+def test_sigterm_stops_listening_and_exits(warm: FakeWarm) -> None:
+    answer = warm.start_server()
+    os.kill(int(answer["pid"]), signal.SIGTERM)  # type: ignore[call-overload]
+    assert wait_for(lambda: not alive(int(answer["pid"])), timeout=10)  # type: ignore[call-overload]
+    assert not warm.socket_path.exists()
+
+
+def test_only_one_server_per_socket(warm: FakeWarm) -> None:
+    first = warm.start_server()
+    warm.start_server(wait=False)
+    assert warm.servers[-1].wait(timeout=30) == 0  # the lock is held: it leaves at once
+    assert status(warm.socket_path)["pid"] == first["pid"]  # type: ignore[index]
+
+
+# --------------------------------------------------------------------------- fallback
+
+
+def test_no_server_means_a_cold_start_and_one_started_in_the_background(warm: FakeWarm) -> None:
+    # The launcher starts the server with -I, so for the fake package it cannot import it
+    # and leaves; what matters here is the cold start and the attempt.
+    done = warm.run("report", TF_LOG="debug")
+    assert COLD in done.stdout
+    assert "no fork server was running; started one" in done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "unset"),
+    [({"TERRAFORM_PROVIDER_WARMFAKE_WARM": "0"}, ()), ({"CI": "true"}, ("_WARM",))],
+    ids=["switched-off", "ci"],
+)
+def test_turned_off_means_cold_even_with_a_server_running(
+    warm: FakeWarm, extra: dict[str, str], unset: tuple[str, ...]
+) -> None:
+    warm.start_server()
+    env = warm.env(**extra)
+    for suffix in unset:
+        env.pop(warm_client.env_prefix(FAKE_PROG) + suffix)
+    done = subprocess.run(
+        [str(warm.launcher), "report"],
+        cwd=warm.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert COLD in done.stdout
+    assert status(warm.socket_path)["launches"] == 0  # type: ignore[index]
