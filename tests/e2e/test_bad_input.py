@@ -174,7 +174,7 @@ def check_unknown_servers(ctx: StepContext) -> None:
         assert re.search(
             rf"Error: Failed to create shared IP with rackspace_ip_address\.{name}, .*?"
             rf'server_ids = \["{WEB_1}", "{server}"\] HTTP 404 .*?NotAllPortOrDeviceFound.*?'
-            r"Some of the servers in `server_ids` were not found",
+            rf"Not found in `server_ids`: server {server}: no such server in this account",
             out,
         ), out
     # One refused POST per IP (a 404 is not retried), and nothing was allocated.

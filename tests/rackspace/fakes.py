@@ -251,6 +251,11 @@ class FakeCloud:
     def update_ip_address(self, ip_id: str, port_ids: list[str]) -> dict:
         self.calls.append(("update_ip_address", ip_id))
         ip = self.get_ip_address(ip_id)
+        unknown = [p for p in port_ids if p not in self.ports]
+        if unknown:
+            raise NotFound(
+                f"Port {unknown[0]} could not be found.", status=404, code="PortNotFound"
+            )
         removed = set(ip["port_ids"]) - set(port_ids)
         for port in removed:
             if (self.ports[port]["device_id"], ip_id) in self.associated:

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from provider.plugin import Context, ProviderError, Unknown
+from provider.rackspace.api.errors import ServerError
 from provider.rackspace.resources import ip_address as ip_address_module
 from provider.rackspace.resources.ip_address import IPAddress
 from provider.rackspace.resources.server_ip_association import ServerIPAssociation
@@ -159,7 +160,64 @@ def test_unknown_server_names_server_ids(cloud):
         )
     assert exc.value.path == ("server_ids",)
     assert "404" in exc.value.detail and "NotAllPortOrDeviceFound" in exc.value.detail
+    # the one missing is named, the one that exists is not
+    detail = exc.value.detail
+    assert "server a1000000-0000-4000-8000-0000000000ff: no such server" in detail
+    assert f"server {S1}" not in detail
     assert cloud.ips == {}
+
+
+def test_server_without_a_port_on_the_network_is_named_with_why(cloud):
+    elsewhere = "a1000000-0000-4000-8000-0000000000ee"
+    cloud.add_server(elsewhere, network_id="5ea1c0de-0000-4000-8000-000000000001")
+    missing = "a1000000-0000-4000-8000-0000000000ff"
+    r = IPAddress(FakeClient(cloud))
+    with pytest.raises(ProviderError) as exc:
+        r.create(
+            planned_config(
+                network_id=PUBLICNET,
+                port_ids=Unknown,
+                server_ids=frozenset({S1, elsewhere, missing}),
+            ),
+            ctx(),
+        )
+    detail = exc.value.detail
+    assert f"server {elsewhere}: has no port on network {PUBLICNET}" in detail
+    assert f"server {missing}: no such server in this account and region" in detail
+    assert f"server {S1}" not in detail and "Fix or remove them" in detail
+
+
+def test_unknown_ports_are_named_on_create_and_update(cloud):
+    r = IPAddress(FakeClient(cloud))
+    ghost = "d0000000-0000-4000-8000-000000000001"
+    good = frozenset(cloud.ports_of[s] for s in (S1, S2))
+    with pytest.raises(ProviderError) as exc:
+        r.create(planned_config(network_id=PUBLICNET, port_ids=good | {ghost}), ctx())
+    assert exc.value.path == ("port_ids",)
+    assert f"Not found in `port_ids`: port {ghost}: no such port" in exc.value.detail
+    state = r.create(planned_config(network_id=PUBLICNET, port_ids=good), ctx())
+    with pytest.raises(ProviderError) as exc:
+        r.update(state, state | {"port_ids": good | {ghost}}, ctx())
+    assert f"port {ghost}: no such port" in exc.value.detail
+    assert cloud.ports_of[S1] not in exc.value.detail.split("Not found")[-1]
+
+
+def test_lookup_failure_falls_back_to_the_generic_hint(cloud):
+    def broken(**_kw):
+        raise ServerError("down", status=503)
+
+    cloud.list_ports = broken
+    r = IPAddress(FakeClient(cloud))
+    with pytest.raises(ProviderError) as exc:
+        r.create(
+            planned_config(
+                network_id=PUBLICNET,
+                port_ids=Unknown,
+                server_ids=frozenset({S1, "a1000000-0000-4000-8000-0000000000ff"}),
+            ),
+            ctx(),
+        )
+    assert "Some of the servers in `server_ids` were not found" in exc.value.detail
 
 
 def test_delete_while_associated_names_the_servers(cloud):

@@ -242,6 +242,19 @@ def test_unknown_server_is_a_clear_error(setup):
     assert "404" in exc.value.detail and "does not exist" in exc.value.detail
 
 
+def test_missing_ip_or_unprovisioned_ip_is_named(setup):
+    cloud, ip_id, r = setup
+    ghost = "d0000000-0000-4000-8000-000000000009"
+    with pytest.raises(ProviderError) as exc:
+        r.create(plan(S1, ghost), ctx())
+    assert f"Shared IP {ghost} does not exist" in exc.value.detail
+    S3 = "a1000000-0000-4000-8000-000000000003"
+    cloud.add_server(S3)
+    with pytest.raises(ProviderError) as exc:
+        r.create(plan(S3, ip_id), ctx())
+    assert f"Shared IP {ip_id} is not provisioned on any port of server {S3}" in exc.value.detail
+
+
 def test_import(setup):
     cloud, ip_id, r = setup
     cloud.associated.add((S2, ip_id))

@@ -30,6 +30,7 @@ from provider.rackspace.api.errors import (
     PortRequiresDisassociation,
     ServerError,
 )
+from provider.rackspace.api.finders import find_missing_ports, find_missing_servers
 from provider.rackspace.diagnostics import api_error
 from provider.rackspace.validators import at_least, is_uuid, keep_spelling, same_ids
 
@@ -151,7 +152,8 @@ class IPAddress(Resource):
 
     def create(self, planned: dict[str, Any], ctx: Context) -> dict[str, Any]:
         """POST the IP; never retried once it may have reached the API."""
-        api = self.client.bound(ctx.cancelled).networks
+        client = self.client.bound(ctx.cancelled)
+        api = client.networks
         server_ids = planned.get("server_ids")
         port_ids = None if server_ids is not None else planned.get("port_ids")
         version = int(planned.get("version") or 4)
@@ -183,7 +185,7 @@ class IPAddress(Resource):
                 if ctx.cancelled.wait(_VERIFIED_CREATE_DELAY * attempt):
                     raise self._maybe_created(planned, err, candidates) from None
             except ApiError as err:
-                raise _create_error(planned, err) from None
+                raise _create_error(planned, err, client) from None
         ctx.log.info("created shared IP %s (%s)", ip.get("id"), ip.get("address"))
         return _state(ip, planned)
 
@@ -240,10 +242,13 @@ class IPAddress(Resource):
                 path=("port_ids",),
             ) from None
         except NotFound as err:
+            hint = "The IP or one of the ports does not exist; check `port_ids`."
+            if port_ids is not None and port_ids is not Unknown:
+                hint = _not_found_hint(client, {**prior, "port_ids": port_ids}, "port_ids")
             raise api_error(
                 f"Failed to update the ports of shared IP {ip_id}",
                 err,
-                hint="The IP or one of the ports does not exist; check `port_ids`.",
+                hint=hint,
                 path=("port_ids",),
             ) from None
         except ApiError as err:
@@ -379,7 +384,36 @@ def _lower(ids: Any) -> list[str]:
     return sorted({i.lower() for i in ids})
 
 
-def _create_error(planned: dict[str, Any], err: ApiError) -> ProviderError:
+def _not_found_hint(client: Any, planned: dict[str, Any], by: str) -> str:
+    """Name the servers or ports of `by` that the API could not find, and why."""
+    network_id = planned.get("network_id") or ""
+    what = "servers" if by == "server_ids" else "ports"
+    generic = (
+        f"Some of the {what} in `{by}` were not found on network {network_id} in this "
+        "account (the `rackspace_ports` data source lists the ports of a server)."
+    )
+    ids = sorted(planned.get(by) or ())
+    if client is None or not ids:
+        return generic
+    try:
+        if by == "server_ids":
+            missing = find_missing_servers(client, network_id, ids)
+        else:
+            missing = find_missing_ports(client, network_id, ids)
+    except ApiError:
+        return generic
+    if not missing:
+        return generic
+    kind = what[:-1]
+    named = "; ".join(f"{kind} {i}: {why}" for i, why in sorted(missing.items()))
+    return (
+        f"Not found in `{by}`: {named}. Fix or remove {'it' if len(missing) == 1 else 'them'} "
+        "(the `rackspace_ports` data source lists the ports of a server)."
+    )
+
+
+def _create_error(planned: dict[str, Any], err: ApiError, client: Any = None) -> ProviderError:
+    """The diagnostic for a refused create; `client` (when given) names what was not found."""
     by = "server_ids" if planned.get("server_ids") is not None else "port_ids"
     text = f"{err.code} {err.message}".lower()
     summary = "Failed to create shared IP"
@@ -391,15 +425,7 @@ def _create_error(planned: dict[str, Any], err: ApiError) -> ProviderError:
             path=("network_id",),
         )
     if err.status == 404:
-        what = "servers" if by == "server_ids" else "ports"
-        return api_error(
-            summary,
-            err,
-            hint=f"Some of the {what} in `{by}` were not found on network "
-            f"{planned.get('network_id')} in this account (the `rackspace_ports` data source "
-            "lists the ports of a server).",
-            path=(by,),
-        )
+        return api_error(summary, err, hint=_not_found_hint(client, planned, by), path=(by,))
     if err.status == 400 and "segment" in text:
         return api_error(
             summary,

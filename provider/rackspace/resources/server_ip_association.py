@@ -19,6 +19,7 @@ from provider.plugin import (
 )
 from provider.rackspace.api.coordination import Coordination
 from provider.rackspace.api.errors import ApiError, BadRequest, NotFound
+from provider.rackspace.api.finders import find_association_blocker
 from provider.rackspace.api.servers import AlreadyAssociated, association_key
 from provider.rackspace.diagnostics import api_error
 from provider.rackspace.validators import is_uuid
@@ -281,20 +282,16 @@ def _declared_twice(planned: dict[str, Any]) -> ProviderError:
 def _missing_for_association(client: Any, server_id: str, ip_id: str) -> str:
     """Which of the association's objects is missing, by asking for each (best effort)."""
     try:
-        client.servers.get_server(server_id)
-    except NotFound:
-        return f"Server {server_id} does not exist in this account and region; check `server_id`."
+        blocker = find_association_blocker(client, server_id, ip_id)
     except ApiError:
-        pass
-    try:
-        ip = client.networks.get_ip_address(ip_id)
-    except NotFound:
+        blocker = None
+    if blocker == "server":
+        return f"Server {server_id} does not exist in this account and region; check `server_id`."
+    if blocker == "ip":
         return (
             f"Shared IP {ip_id} does not exist in this account and region; check `ip_address_id`."
         )
-    except ApiError:
-        ip = None
-    if ip is not None:
+    if blocker == "ports":
         return (
             f"Shared IP {ip_id} is not provisioned on any port of server {server_id}: add the "
             "server (or its port) to the `rackspace_ip_address`'s `server_ids` / `port_ids`."
