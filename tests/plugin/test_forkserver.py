@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -251,88 +250,86 @@ def test_killing_terraform_right_away_also_stops_the_child(warm: FakeWarm) -> No
 # --------------------------------------------------------------------------- security
 
 
-def _as_nobody(action: object) -> int:
-    """Run `action()` in a forked child that has become uid/gid 65534; its return value (an
-    int below 256) is the exit status."""
-    pid = os.fork()
-    if pid == 0:
-        code = 99
-        try:
-            os.setgroups([])
-            os.setgid(65534)
-            os.setuid(65534)
-            code = int(action())  # type: ignore[operator]
-        finally:
-            os._exit(code)
-    _, status_ = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status_)
+def _as_nobody(body: str, *args: str) -> int:
+    """Run `body` (Python, with `socket`, `os` and `sys` imported) in a fresh interpreter that
+    becomes uid/gid 65534 first; returns its exit status. A fresh process, not a fork of
+    pytest: pytest may hold gRPC threads by now, and forking those is what this is about."""
+    script = "import os, socket, sys\nos.setgroups([])\nos.setgid(65534)\nos.setuid(65534)\n" + body
+    done = subprocess.run([sys.executable, "-I", "-c", script, *args], timeout=60, check=False)
+    return done.returncode
+
+
+_CONNECT_AND_READ = """
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(5)
+try:
+    s.connect(sys.argv[1])
+except PermissionError:
+    sys.exit(10)  # the 0700 directory keeps other users out
+except OSError:
+    sys.exit(11)
+try:
+    s.sendall(b"\\0\\0\\0\\1N")  # a whole frame: marshal.dumps(None)
+    sys.exit(20 if s.recv(100) == b"" else 21)
+except OSError:
+    sys.exit(20)
+"""
 
 
 @pytest.mark.skipif(os.getuid() != 0, reason="needs root to become another user")
 def test_a_foreign_uid_is_refused(warm: FakeWarm) -> None:
     warm.start_server()
     path = str(warm.socket_path)
-
-    def connect_and_read() -> int:
-        try:
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            s.settimeout(5)
-            s.connect(path)
-        except PermissionError:
-            return 10  # the 0700 directory keeps other users out
-        except OSError:
-            return 11
-        try:
-            warm_client.write_message(s, {"protocol": 1, "op": "status"})  # type: ignore[arg-type]
-            return 20 if s.recv(100) == b"" else 21
-        except OSError:
-            return 20
-
     # As made: the private directory alone refuses the other user.
-    assert _as_nobody(connect_and_read) == 10
+    assert _as_nobody(_CONNECT_AND_READ, path) == 10
     # With the directory and socket opened up, the server's SO_PEERCRED check refuses it.
     os.chmod(warm.root, 0o711)
     os.chmod(warm.sock_dir, 0o711)
     os.chmod(path, 0o777)
-    assert _as_nobody(connect_and_read) == 20
+    assert _as_nobody(_CONNECT_AND_READ, path) == 20
     os.chmod(warm.sock_dir, 0o700)
     assert status(warm.socket_path)["launches"] == 0  # type: ignore[index]
     assert "refused a connection from uid 65534" in (warm.root / "server.log").read_text()
 
 
+_LISTEN_AND_READ = """
+listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+listener.bind(sys.argv[1])
+listener.listen(1)
+listener.settimeout(30)
+print("ready", flush=True)
+conn, _ = listener.accept()
+conn.settimeout(5)
+try:
+    data = conn.recv(100)
+except OSError:
+    data = b""
+sys.exit(1 if data else 0)
+"""
+
+
 @pytest.mark.skipif(os.getuid() != 0, reason="needs root to become another user")
-def test_the_launcher_sends_nothing_to_a_server_of_another_user(tmp_path: Path) -> None:
-    with fake_warm() as warm:
-        warm.sock_dir.mkdir(mode=0o700)
-        path = str(warm.socket_path)
-        ready_r, ready_w = os.pipe()
-        os.chmod(warm.root, 0o711)
-        os.chmod(warm.sock_dir, 0o777)  # so that nobody can bind there
-        pid = os.fork()
-        if pid == 0:
-            try:
-                os.setgroups([])
-                os.setgid(65534)
-                os.setuid(65534)
-                listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                listener.bind(path)
-                listener.listen(1)
-                os.write(ready_w, b"x")
-                conn, _ = listener.accept()
-                conn.settimeout(5)
-                data = conn.recv(100)
-                os._exit(1 if data else 0)
-            finally:
-                os._exit(2)
-        os.close(ready_w)
-        assert os.read(ready_r, 1) == b"x"
+def test_the_launcher_sends_nothing_to_a_server_of_another_user(warm: FakeWarm) -> None:
+    warm.sock_dir.mkdir(mode=0o700)
+    path = str(warm.socket_path)
+    os.chmod(warm.root, 0o711)
+    os.chmod(warm.sock_dir, 0o777)  # so that nobody can bind there
+    script = (
+        "import os, socket, sys\nos.setgroups([])\nos.setgid(65534)\nos.setuid(65534)\n"
+        + _LISTEN_AND_READ
+    )
+    other = subprocess.Popen([sys.executable, "-I", "-c", script, path], stdout=subprocess.PIPE)
+    try:
+        assert other.stdout is not None and other.stdout.readline() == b"ready\n"
         os.chmod(warm.sock_dir, 0o700)
         # The directory is ours and private again, but the listener is another user's:
         # SO_PEERCRED on the connection itself says so, before any environment is sent.
         with pytest.raises(warm_client.Cold, match="another user"):
             warm_client.connect(path, timeout=5)
-        _, code = os.waitpid(pid, 0)
-        assert os.waitstatus_to_exitcode(code) == 0, "the launcher sent something"
+        assert other.wait(timeout=30) == 0, "the launcher sent something"
+    finally:
+        other.kill()
+        other.wait()
 
 
 def test_a_socket_dir_open_to_others_is_not_used(warm: FakeWarm) -> None:
