@@ -142,6 +142,20 @@ def _try_import(name: str) -> None:
         log.debug("preload: cannot import %s: %s", name, error)
 
 
+def _warm_up() -> None:
+    """Run once what every child would otherwise run first: the first TLS identity of a
+    process costs about 13 ms (OpenSSL loads its EC code and seeds its random generator),
+    later ones 0.2 ms. Safe to fork after: OpenSSL (3.x, bundled with cryptography) reseeds
+    its generator in a forked child, which test_forkserver_provider checks (two children,
+    two different keys). Uses no thread and no gRPC."""
+    try:
+        from provider.plugin.tls import make_identity
+
+        make_identity()
+    except Exception as error:
+        log.debug("warm-up: %s", error)
+
+
 def _package_roots(module: str) -> list[str]:
     package = sys.modules[module]
     roots = list(getattr(package, "__path__", []))
@@ -254,6 +268,7 @@ class ForkServer:
         found = getattr(package, "__version__", None)
         if found != self.version:
             raise RuntimeError(f"{self.module} is version {found}, launches ask for {self.version}")
+        _warm_up()
         self.roots = _package_roots(self.module)
         self.site_dirs = _site_dirs()
         self.fingerprint = files_fingerprint(self.roots, self.site_dirs)

@@ -66,6 +66,7 @@ def test_the_installed_launcher_goes_warm_after_its_first_launch(
 
     where = install(SOURCE, __version__, "provider", tmp_path / "mirror")
     pids = []
+    certs: list[bytes | None] = []
     for n in range(3):
         env, identity = plugin_env(**_warm_env(sock_dir), TMPDIR=str(tmp_path))
         env.pop("PYTHONPATH")
@@ -81,6 +82,7 @@ def test_the_installed_launcher_goes_warm_after_its_first_launch(
             # The socket directory is named after the serving process: plugin-<pid>-...
             server_pid = int(Path(client.handshake.address).parent.name.split("-")[1])
             pids.append((server_pid, parent_of(server_pid)))
+            certs.append(client.handshake.cert_der)
             schema = client.call("GetProviderSchema")
             assert "rackspace_server_ip_association" in schema.resource_schemas
             assert client.shutdown(timeout=10) == 0  # the child's status, relayed
@@ -95,6 +97,9 @@ def test_the_installed_launcher_goes_warm_after_its_first_launch(
     assert server is not None and server["launches"] == 2
     for child, parent in pids[1:]:
         assert parent == server["pid"] and not alive(child)
+    # The server made a TLS identity once (warm-up); each child must still make its own from
+    # a reseeded generator, or two children forked from one state would share a key.
+    assert len(set(certs)) == 3
 
 
 @pytest.mark.e2e
