@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import pytest
 
 from provider.plugin import Context, ProviderError, Unknown
-from provider.rackspace.api.errors import ServerError
+from provider.rackspace.api.errors import ConnectionFailed, ServerError
 from provider.rackspace.resources import ip_address as ip_address_module
 from provider.rackspace.resources.ip_address import IPAddress
 from provider.rackspace.resources.server_ip_association import ServerIPAssociation
@@ -203,8 +204,14 @@ def test_unknown_ports_are_named_on_create_and_update(cloud):
 
 
 def test_lookup_failure_falls_back_to_the_generic_hint(cloud):
-    def broken(**_kw):
-        raise ServerError("down", status=503)
+    real = cloud.list_ports
+    calls: list[int] = []
+
+    def broken(**kw):
+        calls.append(1)
+        if len(calls) > 1:  # the lookup before the POST works; the one after the 404 fails
+            raise ServerError("down", status=503)
+        return real(**kw)
 
     cloud.list_ports = broken
     r = IPAddress(FakeClient(cloud))
@@ -245,30 +252,170 @@ def test_removing_an_associated_port_names_the_server(cloud):
     assert S3 in exc.value.detail and S1 not in exc.value.detail
 
 
-def test_ambiguous_create_names_the_candidate_and_import_command(cloud):
+def test_lost_answer_adopts_the_one_new_ip(cloud):
+    """The POST committed but its answer was lost: the one IP that appeared on these ports
+    since the POST is this request's, and is taken over; nothing is sent twice."""
     cloud.create_outcome = "ambiguous-created"
     r = IPAddress(FakeClient(cloud))
     ports = frozenset(cloud.ports_of[s] for s in (S1, S2))
-    with pytest.raises(ProviderError) as exc:
-        r.create(planned_config(network_id=PUBLICNET, port_ids=ports), ctx())
+    c = ctx()
+    state = r.create(planned_config(network_id=PUBLICNET, port_ids=ports), c)
     [made] = cloud.ips
-    assert "may have succeeded" in exc.value.summary
-    assert f"terraform import rackspace_ip_address.<name> {made}" in exc.value.detail
-    assert [c for c in cloud.calls if c[0] == "create_ip_address"] == [
+    assert state["id"] == made and state["port_ids"] == ports and not c.has_errors
+    assert [x for x in cloud.calls if x[0] == "create_ip_address"] == [
         ("create_ip_address", PUBLICNET)
     ]
 
 
-def test_ambiguous_create_by_servers_finds_candidate(cloud):
+def test_lost_answer_by_servers_adopts_the_one_new_ip(cloud):
     cloud.create_outcome = "ambiguous-created"
     r = IPAddress(FakeClient(cloud))
-    with pytest.raises(ProviderError) as exc:
-        r.create(
-            planned_config(network_id=PUBLICNET, port_ids=Unknown, server_ids=frozenset({S1, S2})),
-            ctx(),
-        )
+    state = r.create(
+        planned_config(network_id=PUBLICNET, port_ids=Unknown, server_ids=frozenset({S1, S2})),
+        ctx(),
+    )
     [made] = cloud.ips
-    assert made in exc.value.detail
+    assert state["id"] == made
+
+
+def test_lost_answer_never_adopts_an_ip_that_was_there_before(cloud):
+    """An IP on the same ports that existed before the POST (another workspace's, an orphan)
+    is not this request's."""
+    ports = frozenset(cloud.ports_of[s] for s in (S1, S2))
+    older = cloud.create_ip_address(network_id=PUBLICNET, version=4, port_ids=list(ports))["id"]
+    cloud.create_outcome = "ambiguous-created"
+    state = IPAddress(FakeClient(cloud)).create(
+        planned_config(network_id=PUBLICNET, port_ids=ports), ctx()
+    )
+    assert state["id"] != older and set(cloud.ips) == {older, state["id"]}
+
+
+class AnotherToolMeanwhile(FakeCloud):
+    """While the POST is in flight, `meanwhile` runs (another create elsewhere)."""
+
+    meanwhile: Any = None
+
+    def create_ip_address(self, **kw: Any) -> dict:
+        if self.meanwhile is not None:
+            hook, self.meanwhile = self.meanwhile, None
+            hook()
+        return super().create_ip_address(**kw)
+
+
+def test_two_new_ips_are_ambiguous_and_named():
+    cloud = AnotherToolMeanwhile()
+    ports = [cloud.add_server(s) for s in (S1, S2)]
+
+    def another_tool() -> None:
+        cloud.create_outcome = "ok"
+        FakeCloud.create_ip_address(cloud, network_id=PUBLICNET, version=4, port_ids=ports)
+        cloud.create_outcome = "ambiguous-created"
+
+    cloud.meanwhile = another_tool
+    cloud.create_outcome = "ambiguous-created"
+    with pytest.raises(ProviderError) as exc:
+        IPAddress(FakeClient(cloud)).create(
+            planned_config(network_id=PUBLICNET, port_ids=frozenset(ports)), ctx()
+        )
+    assert exc.value.summary == "Creating the shared IP may have succeeded"
+    assert len(cloud.ips) == 2
+    for ip_id in cloud.ips:
+        assert ip_id in exc.value.detail
+    assert "terraform import rackspace_ip_address.<name>" in exc.value.detail
+
+
+def test_parallel_creates_of_one_walk_never_adopt_each_others_ip():
+    """One resource by ports and one by the same servers: the first's IP, made while the
+    second's POST was in flight, is known to this walk and not taken by the second."""
+    cloud = AnotherToolMeanwhile()
+    ports = [cloud.add_server(s) for s in (S1, S2)]
+    client = FakeClient(cloud)
+    first: list[dict] = []
+    cloud.meanwhile = lambda: first.append(
+        IPAddress(client).create(
+            planned_config(network_id=PUBLICNET, port_ids=frozenset(ports)), ctx()
+        )
+    )
+
+    def second_loses_its_answer(**kw: Any) -> dict:
+        cloud.create_outcome = "ambiguous-created"
+        return AnotherToolMeanwhile.create_ip_address(cloud, **kw)
+
+    cloud.create_ip_address = second_loses_its_answer  # type: ignore[method-assign]
+    second = IPAddress(client).create(
+        planned_config(network_id=PUBLICNET, port_ids=Unknown, server_ids=frozenset({S1, S2})),
+        ctx(),
+    )
+    assert second["id"] != first[0]["id"] and set(cloud.ips) == {first[0]["id"], second["id"]}
+
+
+class DownAfterPost(FakeCloud):
+    """The POST's answer is lost, and the API stays down for the check that follows."""
+
+    down = False
+    commits = True
+
+    def create_ip_address(self, **kw: Any) -> dict:
+        self.create_outcome = "ambiguous-created" if self.commits else "ambiguous-none"
+        try:
+            return super().create_ip_address(**kw)
+        finally:
+            self.down = True
+
+    def list_ip_addresses(self, **filters: Any) -> list[dict]:
+        if self.down:
+            raise ConnectionFailed("connection refused", kind="refused")
+        return super().list_ip_addresses(**filters)
+
+
+@pytest.mark.parametrize("commits", [True, False], ids=["it-made-one", "it-made-none"])
+def test_unresolved_create_is_kept_tainted_and_settled_later(commits):
+    cloud = DownAfterPost()
+    cloud.commits = commits
+    ports = frozenset(cloud.add_server(s) for s in (S1, S2))
+    client = FakeClient(cloud)
+    c = ctx()
+    partial = IPAddress(client).create(planned_config(network_id=PUBLICNET, port_ids=ports), c)
+    # returned with an error: Terraform keeps it as a tainted object
+    assert c.has_errors and partial["id"] == "unresolved-create"
+    [error] = c.diagnostics
+    assert "may or may not have succeeded" in error.summary and "untaint" in error.detail
+    assert set(c.private["unresolved_create"]) == {"before", "others"}
+    assert partial["port_ids"] == ports and partial["network_id"] == PUBLICNET
+    # the API is back; the next command's refresh settles it
+    cloud.down = False
+    later = Context(cancelled=threading.Event(), private=dict(c.private))
+    settled = IPAddress(client.next_walk()).read(partial, later)
+    assert later.private == {}
+    if commits:
+        [made] = cloud.ips
+        assert settled is not None and settled["id"] == made
+    else:
+        assert settled is None and cloud.ips == {}
+
+
+def test_unresolved_create_is_deleted_by_destroy_without_refresh():
+    cloud = DownAfterPost()
+    ports = frozenset(cloud.add_server(s) for s in (S1, S2))
+    client = FakeClient(cloud)
+    c = ctx()
+    partial = IPAddress(client).create(planned_config(network_id=PUBLICNET, port_ids=ports), c)
+    cloud.down = False
+    destroy = Context(cancelled=threading.Event(), private=dict(c.private))
+    IPAddress(client.next_walk()).delete(partial, destroy)
+    assert cloud.ips == {}
+
+
+def test_settling_while_the_api_is_still_down_fails_without_forgetting():
+    cloud = DownAfterPost()
+    ports = frozenset(cloud.add_server(s) for s in (S1, S2))
+    client = FakeClient(cloud)
+    c = ctx()
+    partial = IPAddress(client).create(planned_config(network_id=PUBLICNET, port_ids=ports), c)
+    later = Context(cancelled=threading.Event(), private=dict(c.private))
+    with pytest.raises(ProviderError, match="Could not settle an earlier create"):
+        IPAddress(client.next_walk()).read(partial, later)
+    assert "unresolved_create" in later.private
 
 
 def test_ambiguous_create_without_candidate_says_retry(cloud):

@@ -122,7 +122,7 @@ def test_errors_from_the_sandbox_are_typed(sandbox, client):
     assert shared_ips(sandbox) == []
 
 
-def test_dropped_create_is_not_retried_and_names_the_new_ip(sandbox, client):
+def test_dropped_create_is_not_retried_and_adopts_the_new_ip(sandbox, client):
     ports = [
         client.networks.list_ports(device_id=s, network_id=PUBLICNET)[0]["id"] for s in (S1, S2)
     ]
@@ -133,10 +133,9 @@ def test_dropped_create_is_not_retried_and_names_the_new_ip(sandbox, client):
         "port_ids": frozenset(ports),
         "server_ids": None,
     }
-    with pytest.raises(ProviderError) as exc:
-        IPAddress(client).create(planned, ctx())
+    state = IPAddress(client).create(planned, ctx())
     [made] = shared_ips(sandbox)
-    assert f"terraform import rackspace_ip_address.<name> {made['id']}" in exc.value.detail
+    assert state["id"] == made["id"] and state["address"] == made["address"]
     posts = [r for r in sandbox.requests() if r["method"] == "POST" and "ip_addresses" in r["path"]]
     assert len(posts) == 1
 

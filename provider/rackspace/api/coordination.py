@@ -41,6 +41,7 @@ class Coordination:
         self._created: Counter[Hashable] = Counter()
         self._removing: Counter[Hashable] = Counter()
         self._removed: Counter[Hashable] = Counter()
+        self._claimed: dict[Hashable, set[str]] = {}
 
     # ------------------------------------------------------------------ one identity at a time
 
@@ -85,6 +86,17 @@ class Coordination:
                 self._created[key] -= 1
                 return True
             return False
+
+    def claim(self, group: Hashable, ident: str) -> None:
+        """Remember that this walk created or adopted object `ident` of kind `group`."""
+        with self._cond:
+            self._claimed.setdefault(group, set()).add(ident)
+
+    def claimed(self, group: Hashable) -> frozenset[str]:
+        """The objects of kind `group` this walk created or adopted (so no other create of
+        the walk may take them for its own)."""
+        with self._cond:
+            return frozenset(self._claimed.get(group, ()))
 
     # ------------------------------------------------------------ removals of an IP's associations
 

@@ -73,3 +73,30 @@ def find_association_blocker(client: Any, server_id: str, ip_id: str) -> str | N
     if not mine & {p.lower() for p in ip.get("port_ids") or ()}:
         return "ports"
     return None
+
+
+def find_shared_ips_on(
+    client: Any,
+    network_id: str,
+    *,
+    port_ids: Iterable[str] | None = None,
+    server_ids: Iterable[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Shared IPs on `network_id` carried by exactly these ports, or by exactly the ports of
+    these servers on the network (ids compared case-insensitively).
+
+    One IP listing for the network, plus one port listing when matching by server.
+    """
+    ips = [
+        ip
+        for ip in client.networks.list_ip_addresses(network_id=network_id.lower())
+        if ip.get("type") in ("shared", None, "")
+        and str(ip.get("network_id") or network_id).lower() == network_id.lower()
+    ]
+    if server_ids is None:
+        wanted = {p.lower() for p in port_ids or ()}
+        return [ip for ip in ips if {p.lower() for p in ip["port_ids"]} == wanted]
+    servers = {s.lower() for s in server_ids}
+    ports = client.networks.list_ports(network_id=network_id.lower())
+    device_of = {str(p.get("id", "")).lower(): str(p.get("device_id") or "").lower() for p in ports}
+    return [ip for ip in ips if {device_of.get(p.lower(), "") for p in ip["port_ids"]} == servers]
