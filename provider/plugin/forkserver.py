@@ -394,6 +394,11 @@ class ForkServer:
                 if stale:
                     self._hand_over(stale)
                 return
+            if _peer_closed(conn):
+                # The launcher gave up waiting and started cold: a child now would write a
+                # second handshake line on the same stdout.
+                conn.close()
+                return
             self.last_activity = time.monotonic()
             pid = os.fork()
             if pid == 0:
@@ -506,8 +511,10 @@ class ForkServer:
         try:
             server_pid = os.getppid()
             signal.set_wakeup_fd(-1)
-            for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
                 signal.signal(signum, signal.SIG_DFL)
+            # What a fresh interpreter has (serve() then ignores it: Terraform owns Ctrl-C).
+            signal.signal(signal.SIGINT, signal.default_int_handler)
             self._selector.close()
             for fd in self._wake:
                 os.close(fd)
@@ -545,6 +552,21 @@ class ForkServer:
                 sys.stdout.flush()
                 sys.stderr.flush()
             os._exit(code)
+
+
+def _peer_closed(conn: socket.socket) -> bool:
+    """True when the other end has closed (the launcher never writes after its request, so
+    readable-with-no-data can only mean end-of-file)."""
+    timeout = conn.gettimeout()
+    conn.setblocking(False)  # with a timeout set, recv would first wait for data
+    try:
+        return conn.recv(1, socket.MSG_PEEK) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+    finally:
+        conn.settimeout(timeout)
 
 
 def _exit_code(code: object) -> int:
@@ -652,6 +674,8 @@ def main(argv: list[str] | None = None) -> int:
     server = ForkServer(args.prog, args.version, args.module, path, args.idle, lock_fd)
     try:
         server.load()
+        # Keep no launcher's working directory busy (an unmount, a removed checkout).
+        os.chdir("/")
         server.listen()
     except Exception as error:
         log.warning("fork server cannot serve: %s", error)

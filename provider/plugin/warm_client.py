@@ -235,7 +235,13 @@ def _launch(prog: str, version: str, module: str, server_module: str, argv: list
         "umask": mask,
     }
     write_message(sock, request, (0, 1, 2))
-    reply = read_message(sock)
+    try:
+        reply = read_message(sock)
+    except BaseException:
+        # Closed before the cold start begins: the server checks for that right before it
+        # forks, so no child can write a second handshake line on this stdout.
+        sock.close()
+        raise
     if not isinstance(reply, dict) or "pid" not in reply:
         sock.close()
         raise Cold("the fork server answered " + repr(reply))

@@ -183,6 +183,46 @@ def test_the_server_keeps_no_copy_of_the_passed_descriptors(warm: FakeWarm) -> N
         proc.wait()
 
 
+def test_a_launcher_that_gave_up_gets_no_child(warm: FakeWarm) -> None:
+    # The launcher waits 10 s for the pid, then starts cold; a request still queued then must
+    # not be forked, or two providers would write handshake lines on one stdout.
+    server = warm.start_server()
+    pid = int(server["pid"])
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        sock = warm_client.connect(str(warm.socket_path), timeout=5)
+        out_r, out_w = os.pipe()
+        try:
+            warm_client.write_message(sock, _launch_request(), (out_w, out_w, out_w))
+        finally:
+            os.close(out_w)
+            sock.close()
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    try:
+        assert wait_for(lambda: status(warm.socket_path), timeout=10)
+        assert os.read(out_r, 100) == b""  # nothing written, and every copy closed
+    finally:
+        os.close(out_r)
+    assert status(warm.socket_path)["launches"] == 0  # type: ignore[index]
+
+
+def _launch_request(**changes: object) -> dict[str, object]:
+    request: dict[str, object] = {
+        "protocol": warm_client.PROTOCOL,
+        "op": "launch",
+        "version": FAKE_VERSION,
+        "module": "warmfake",
+        "executable": sys.executable,
+        "argv": ["report"],
+        "env": {},
+        "cwd": "/",
+        "umask": 0o22,
+    }
+    request.update(changes)
+    return request
+
+
 # --------------------------------------------------------------------------- death
 
 
@@ -375,20 +415,9 @@ def test_a_changed_file_makes_the_server_hand_over_to_a_fresh_one(warm: FakeWarm
 def test_a_stale_launch_request_is_answered_cold(warm: FakeWarm) -> None:
     first = warm.start_server()
     sock = warm_client.connect(str(warm.socket_path), timeout=5)
-    request = {
-        "protocol": warm_client.PROTOCOL,
-        "op": "launch",
-        "version": "9.9.9",
-        "module": "warmfake",
-        "executable": sys.executable,
-        "argv": [],
-        "env": {},
-        "cwd": "/",
-        "umask": 0o22,
-    }
     null = os.open(os.devnull, os.O_RDWR)
     try:
-        warm_client.write_message(sock, request, (null, null, null))
+        warm_client.write_message(sock, _launch_request(version="9.9.9"), (null, null, null))
         reply = warm_client.read_message(sock)
     finally:
         os.close(null)
