@@ -185,6 +185,14 @@ class FakeCloud:
 
     # NetworksApi surface
 
+    networks: tuple[str, ...] = (PUBLICNET,)
+
+    def get_network(self, network_id: str) -> dict:
+        self.calls.append(("get_network", network_id))
+        if network_id not in self.networks:
+            raise NotFound(f"Network {network_id} could not be found.", status=404)
+        return {"id": network_id}
+
     def list_ports(self, *, device_id=None, network_id=None, ids=None) -> list[dict]:
         self.calls.append(("list_ports", device_id or "", network_id or ""))
         return [
@@ -192,6 +200,7 @@ class FakeCloud:
             for p in self.ports.values()
             if (device_id is None or p["device_id"] == device_id)
             and (network_id is None or p["network_id"] == network_id)
+            and (ids is None or p["id"] in ids)
         ]
 
     def list_ip_addresses(self, **filters: Any) -> list[dict]:

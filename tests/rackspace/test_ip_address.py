@@ -526,3 +526,77 @@ def test_update_waits_for_the_removal_of_the_dropped_server(short_removal_grace)
     removal.join(5)
     assert new["port_ids"] == frozenset({ports[S1], ports[S2]})
     assert cloud.calls.count(("update_ip_address", state["id"])) == 2
+
+
+# ---------------------------------------------------------------- references checked at plan time
+
+GHOST_SERVER = "a1000000-0000-4000-8000-0000000000ff"
+GHOST_PORT = "d0000000-0000-4000-8000-000000000001"
+OTHER_NET = "5ea1c0de-0000-4000-8000-000000000001"
+
+
+def test_plan_names_a_missing_server_at_its_attribute(cloud):
+    cloud.add_server("a1000000-0000-4000-8000-0000000000ee", network_id=OTHER_NET)
+    d = Driver(FakeClient(cloud))
+    servers = {S1, GHOST_SERVER, "a1000000-0000-4000-8000-0000000000ee"}
+    _, _, [diag] = d.plan(T, None, {"network_id": PUBLICNET, "server_ids": servers})
+    assert diag.path == ("server_ids",) and diag.summary == "Servers not found"
+    assert f"server {GHOST_SERVER}: no such server in this account and region" in diag.detail
+    assert f"has no port on network {PUBLICNET}" in diag.detail
+    assert f"server {S1}" not in diag.detail
+    assert not [c for c in cloud.calls if c[0] == "create_ip_address"]
+
+
+def test_plan_names_a_missing_network_and_port(cloud):
+    d = Driver(FakeClient(cloud))
+    ports = {cloud.ports_of[S1], cloud.ports_of[S2]}
+    _, _, [diag] = d.plan(T, None, {"network_id": OTHER_NET, "port_ids": ports})
+    assert diag.path == ("network_id",) and OTHER_NET in diag.detail
+    _, _, [diag] = d.plan(T, None, {"network_id": PUBLICNET, "port_ids": ports | {GHOST_PORT}})
+    assert diag.path == ("port_ids",) and f"port {GHOST_PORT}: no such port" in diag.detail
+    _, _, diags = d.plan(T, None, {"network_id": PUBLICNET, "port_ids": ports})
+    assert diags == []
+
+
+def test_plan_looks_each_object_up_once_per_process(cloud):
+    """Many IPs over the same servers: one network lookup, one port listing, one lookup of the
+    missing server, whatever the number of resources."""
+    d = Driver(FakeClient(cloud))
+    for _ in range(5):
+        _, _, diags = d.plan(T, None, {"network_id": PUBLICNET, "server_ids": {S1, S2}})
+        assert diags == []
+        _, _, diags = d.plan(T, None, {"network_id": PUBLICNET, "server_ids": {S1, GHOST_SERVER}})
+        assert len(diags) == 1
+    counted = [c[0] for c in cloud.calls]
+    assert counted.count("get_network") == 1
+    assert counted.count("list_ports") == 1
+    assert counted.count("get_server") == 1
+
+
+def test_plan_checks_only_new_known_values_and_tolerates_lookup_failures(cloud):
+    d = Driver(FakeClient(cloud))
+    prior = {
+        "id": "i",
+        "network_id": PUBLICNET,
+        "version": 4,
+        "port_ids": frozenset({GHOST_PORT, cloud.ports_of[S1]}),
+        "server_ids": None,
+        "address": "a",
+        "subnet_id": "s",
+        "tenant_id": "1",
+        "type": "shared",
+    }
+    # unchanged (even if gone since: refresh deals with that): no lookup at all
+    _, _, diags = d.plan(T, prior, {"network_id": PUBLICNET, "port_ids": set(prior["port_ids"])})
+    assert diags == [] and cloud.calls == []
+    # unknown values are left for the apply (the known network is still checked)
+    _, _, diags = d.plan(T, None, {"network_id": PUBLICNET, "server_ids": Unknown})
+    assert diags == [] and "get_server" not in [c[0] for c in cloud.calls]
+    d = Driver(FakeClient(cloud))  # a new process: nothing remembered
+
+    def down(*_a, **_kw):
+        raise ServerError("down", status=503)
+
+    cloud.get_network = down
+    _, _, diags = d.plan(T, None, {"network_id": PUBLICNET, "server_ids": {S1, GHOST_SERVER}})
+    assert diags == []

@@ -280,3 +280,18 @@ def test_validation_and_replacement():
     assert replace == [("server_id",)]
     planned, replace, _ = d.plan(T, prior, {"server_id": S1, "ip_address_id": S2})
     assert replace == [] and planned == prior
+
+
+def test_plan_names_a_missing_server_or_ip_once_per_process(setup):
+    cloud, ip_id, _ = setup
+    d = Driver(FakeClient(cloud))
+    ghost = "d0000000-0000-4000-8000-000000000009"
+    for _ in range(3):
+        _, _, [diag] = d.plan(T, None, {"server_id": S9, "ip_address_id": ip_id})
+        assert diag.path == ("server_id",) and S9 in diag.detail
+        _, _, [diag] = d.plan(T, None, {"server_id": S1, "ip_address_id": ghost})
+        assert diag.path == ("ip_address_id",) and ghost in diag.detail
+        _, _, diags = d.plan(T, None, {"server_id": S1, "ip_address_id": Unknown})
+        assert diags == []
+    assert [c[0] for c in cloud.calls].count("get_server") == 2  # S9 and S1, once each
+    assert [c for c in cloud.calls if c[0] == "get_ip_address"] == [("get_ip_address", ghost)]

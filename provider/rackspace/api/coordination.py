@@ -21,8 +21,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 # How often a wait re-checks Terraform's cancellation while nothing else wakes it (seconds).
 _POLL = 0.1
@@ -42,6 +43,7 @@ class Coordination:
         self._removing: Counter[Hashable] = Counter()
         self._removed: Counter[Hashable] = Counter()
         self._claimed: dict[Hashable, set[str]] = {}
+        self._looked_up: dict[Hashable, tuple[bool, Any]] = {}
 
     # ------------------------------------------------------------------ one identity at a time
 
@@ -97,6 +99,33 @@ class Coordination:
         the walk may take them for its own)."""
         with self._cond:
             return frozenset(self._claimed.get(group, ()))
+
+    def once(self, key: Hashable, lookup: Callable[[], Any]) -> Any:
+        """`lookup()`'s result for `key`, computed once per walk (single-flight: concurrent
+        callers wait for the first). An exception is remembered and raised again too."""
+        busy = ("lookup", key)  # not to be confused with an `exclusive` key
+        with self._cond:
+            while True:
+                if key in self._looked_up:
+                    ok, value = self._looked_up[key]
+                    if ok:
+                        return value
+                    raise value
+                if busy not in self._busy:
+                    self._busy.add(busy)
+                    break
+                self._cond.wait(_POLL)
+        try:
+            outcome: tuple[bool, Any] = (True, lookup())
+        except Exception as exc:  # remembered for the other callers, then raised
+            outcome = (False, exc)
+        with self._cond:
+            self._looked_up[key] = outcome
+            self._busy.discard(busy)
+            self._cond.notify_all()
+        if outcome[0]:
+            return outcome[1]
+        raise outcome[1]
 
     # ------------------------------------------------------------ removals of an IP's associations
 

@@ -100,3 +100,75 @@ def find_shared_ips_on(
     ports = client.networks.list_ports(network_id=network_id.lower())
     device_of = {str(p.get("id", "")).lower(): str(p.get("device_id") or "").lower() for p in ports}
     return [ip for ip in ips if {device_of.get(p.lower(), "") for p in ip["port_ids"]} == servers]
+
+
+def find_unknown_references(
+    client: Any,
+    network_id: str,
+    *,
+    server_ids: Iterable[str] | None = None,
+    port_ids: Iterable[str] | None = None,
+) -> dict[str, str]:
+    """For a plan: the network, servers or ports (ids as given) that do not exist, with why.
+
+    Keys are the attribute the id came from and the id, "network_id" alone for the network.
+    Each lookup happens at most once per walk (`Coordination.once`): the network once, its
+    port listing once (shared by every resource on that network), then one lookup per server
+    or port that the listing does not explain.
+    """
+    once = client.coordination.once
+    net = network_id.lower()
+    if not once(("network", net), lambda: _exists(lambda: client.networks.get_network(net))):
+        return {"network_id": f"no network {network_id} in this account and region"}
+    ports = once(("ports-on", net), lambda: client.networks.list_ports(network_id=net))
+    missing: dict[str, str] = {}
+    attached = {str(p.get("device_id") or "").lower() for p in ports}
+    for server_id in server_ids or ():
+        sid = server_id.lower()
+        if sid in attached:
+            continue
+        if once(("server", sid), lambda sid=sid: _exists(lambda: client.servers.get_server(sid))):
+            missing[server_id] = f"has no port on network {network_id}"
+        else:
+            missing[server_id] = NO_SUCH_SERVER
+    on_network = {str(p.get("id") or "").lower() for p in ports}
+    for port_id in port_ids or ():
+        pid = port_id.lower()
+        if pid in on_network:
+            continue
+        found = once(("port", pid), lambda pid=pid: client.networks.list_ports(ids=[pid]))
+        elsewhere = [p for p in found if str(p.get("id") or "").lower() == pid]
+        missing[port_id] = (
+            f"is on network {elsewhere[0].get('network_id')}, not {network_id}"
+            if elsewhere
+            else NO_SUCH_PORT
+        )
+    return missing
+
+
+def server_exists(client: Any, server_id: str) -> bool:
+    """Whether the server exists in this account and region (looked up once per walk)."""
+    sid = server_id.lower()
+    return bool(
+        client.coordination.once(
+            ("server", sid), lambda: _exists(lambda: client.servers.get_server(sid))
+        )
+    )
+
+
+def ip_address_exists(client: Any, ip_id: str) -> bool:
+    """Whether the IP exists in this account and region (looked up once per walk)."""
+    iid = ip_id.lower()
+    return bool(
+        client.coordination.once(
+            ("ip", iid), lambda: _exists(lambda: client.networks.get_ip_address(iid))
+        )
+    )
+
+
+def _exists(lookup: Any) -> bool:
+    try:
+        lookup()
+    except NotFound:
+        return False
+    return True

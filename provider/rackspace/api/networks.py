@@ -50,6 +50,12 @@ class NetworksApi:
                 break
         return items
 
+    # networks
+
+    def get_network(self, network_id: str) -> dict[str, Any]:
+        """One network; raises `NotFound` when this account cannot see it."""
+        return _expect_obj(self._call("GET", f"/networks/{network_id}"), "network")
+
     # ports
 
     def list_ports(

@@ -36,8 +36,10 @@ from provider.rackspace.api.finders import (
     find_missing_ports,
     find_missing_servers,
     find_shared_ips_on,
+    find_unknown_references,
 )
 from provider.rackspace.diagnostics import api_error
+from provider.rackspace.resources._compat import plan_checks_allowed
 from provider.rackspace.validators import at_least, is_uuid, keep_spelling, same_ids
 
 TYPE_NAME = "rackspace_ip_address"
@@ -146,7 +148,9 @@ class IPAddress(Resource):
         config: dict[str, Any],
         ctx: Context,
     ) -> dict[str, Any]:
-        """Adopt `server_ids` for an IP in state without them, if they are its servers."""
+        """Check at plan time that the network, servers and ports exist; adopt `server_ids`
+        for an IP in state without them, if they are its servers."""
+        _check_references(self.client, prior, planned, ctx)
         servers = planned.get("server_ids")
         if prior is None or prior.get("server_ids") is not None:
             return planned
@@ -662,3 +666,61 @@ def _exclusive(
         raise ProviderError(
             summary, "Terraform is stopping; the operation was abandoned before it started."
         ) from None
+
+
+def _check_references(
+    client: Any, prior: dict[str, Any] | None, planned: dict[str, Any], ctx: Context
+) -> None:
+    """Fail the plan, at the attribute, when a network, server or port it names for a new or
+    changed value does not exist. Skipped for values not known yet, and when the lookups
+    themselves fail (the apply then reports what the API says)."""
+    if getattr(client, "coordination", None) is None:
+        return  # no API to ask (an unconfigured provider in tests)
+    if not plan_checks_allowed(ctx.terraform_version):
+        return  # the apply names what is missing instead
+    network_id = planned.get("network_id")
+    if not isinstance(network_id, str):
+        return
+    new: dict[str, list[str]] = {}
+    for name in ("server_ids", "port_ids"):
+        value = planned.get(name)
+        if value is None or value is Unknown or Unknown in value:
+            continue
+        before = (prior or {}).get(name)
+        if before is not None and prior is not None and prior.get("network_id") == network_id:
+            known = {b.lower() for b in before}
+            value = {v for v in value if v.lower() not in known}
+        new[name] = sorted(value)
+    if prior is not None and prior.get("network_id") == network_id and not any(new.values()):
+        return
+    # `port_ids` is computed from `server_ids`; only ports the configuration names are checked.
+    checked_ports = new.get("port_ids") if planned.get("server_ids") is None else None
+    try:
+        missing = find_unknown_references(
+            client.bound(ctx.cancelled),
+            network_id,
+            server_ids=new.get("server_ids"),
+            port_ids=checked_ports,
+        )
+    except ApiError as err:
+        ctx.log.warning("could not check the references of a shared IP at plan time: %s", err)
+        return
+    if "network_id" in missing:
+        raise ProviderError(
+            "Network not found",
+            f"Network {network_id}: {missing['network_id']}. PublicNet is "
+            "`00000000-0000-0000-0000-000000000000`; isolated networks are listed in the "
+            "control panel.",
+            path=("network_id",),
+        )
+    for name, kind in (("server_ids", "server"), ("port_ids", "port")):
+        named = [(i, why) for i, why in sorted(missing.items()) if i in (new.get(name) or ())]
+        if named:
+            listing = "; ".join(f"{kind} {i}: {why}" for i, why in named)
+            raise ProviderError(
+                f"{kind.capitalize()}{'s' if len(named) > 1 else ''} not found",
+                f"Not found in `{name}`: {listing}. Fix or remove "
+                f"{'it' if len(named) == 1 else 'them'} (the `rackspace_ports` data source "
+                "lists the ports of a server).",
+                path=(name,),
+            )

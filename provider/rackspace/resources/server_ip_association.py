@@ -19,9 +19,14 @@ from provider.plugin import (
 )
 from provider.rackspace.api.coordination import Coordination
 from provider.rackspace.api.errors import ApiError, BadRequest, NotFound
-from provider.rackspace.api.finders import find_association_blocker
+from provider.rackspace.api.finders import (
+    find_association_blocker,
+    ip_address_exists,
+    server_exists,
+)
 from provider.rackspace.api.servers import AlreadyAssociated, association_key
 from provider.rackspace.diagnostics import api_error
+from provider.rackspace.resources._compat import plan_checks_allowed
 from provider.rackspace.validators import is_uuid
 
 TYPE_NAME = "rackspace_server_ip_association"
@@ -87,6 +92,41 @@ class ServerIPAssociation(Resource):
             ),
         },
     )
+
+    def modify_plan(
+        self,
+        prior: dict[str, Any] | None,
+        planned: dict[str, Any],
+        config: dict[str, Any],
+        ctx: Context,
+    ) -> dict[str, Any]:
+        """Fail the plan, at the attribute, when a new server or IP id names nothing (each
+        looked up once per run; skipped while unknown, or when the lookup itself fails)."""
+        if getattr(self.client, "coordination", None) is None:
+            return planned  # no API to ask (an unconfigured provider in tests)
+        if not plan_checks_allowed(ctx.terraform_version):
+            return planned  # the apply names what is missing instead
+        client = self.client.bound(ctx.cancelled)
+        checks = (
+            ("server_id", "Server", server_exists),
+            ("ip_address_id", "Shared IP", ip_address_exists),
+        )
+        for name, what, exists in checks:
+            value = planned.get(name)
+            if not isinstance(value, str) or (prior is not None and prior.get(name) == value):
+                continue
+            try:
+                found = exists(client, value)
+            except ApiError as err:
+                ctx.log.warning("could not check %s %s at plan time: %s", name, value, err)
+                continue
+            if not found:
+                raise ProviderError(
+                    f"{what} not found",
+                    f"{what} {value} does not exist in this account and region; check `{name}`.",
+                    path=(name,),
+                )
+        return planned
 
     def create(self, planned: dict[str, Any], ctx: Context) -> dict[str, Any]:
         """PUT the association. One the API already holds is taken over with a warning (see
