@@ -223,11 +223,17 @@ def _freeze(module: str, name: str, version: str, work: Path, say: Progress) -> 
 
     entry = work / "entry" / f"{module}_main.py"
     entry.parent.mkdir()
-    # runpy gives the frozen program the exact semantics of `python -m module`.
+    # The launch is offered to a warm fork server first (the same warm path as the installed
+    # launcher's); otherwise runpy gives the frozen program the exact semantics of
+    # `python -m module`.
+    sdk = __name__.rsplit(".", 1)[0]
     entry.write_text(
-        "# Entry point of the frozen provider: the same as `python -m " + module + "`.\n"
-        "import runpy\n\n"
-        f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)\n"
+        "# Entry point of the frozen provider: a warm launch, else the same as `python -m "
+        + module
+        + "`.\n"
+        f"from {sdk}.warm_client import frozen_main\n\n"
+        f"frozen_main({name.rsplit('_v', 1)[0]!r}, {version!r}, {module!r}, "
+        f"{sdk + '.forkserver'!r})\n"
     )
     hook = work / "entry" / "isolate_sys_path.py"
     # The bootloader builds sys.path from the bundle only; this hook makes sure that stays
@@ -268,6 +274,8 @@ def _freeze(module: str, name: str, version: str, work: Path, say: Progress) -> 
         module,
         "--hidden-import",
         f"{module}.__main__",
+        "--hidden-import",
+        f"{sdk}.forkserver",
         "--runtime-hook",
         str(hook),
         "--noupx",
