@@ -65,6 +65,8 @@ __all__ = ["ForkServer", "files_fingerprint", "main", "preload", "prepare_dir"]
 log = logging.getLogger("provider.plugin.forkserver")
 
 MAX_RSS_BYTES = 100 * 1024 * 1024
+# Source files, and the loose bytecode files of a self-contained build (--debug noarchive).
+_MODULE_SUFFIXES = (".py", ".pyc")
 KILL_AFTER_SECONDS = 5.0
 REQUEST_TIMEOUT_SECONDS = 5.0
 # Third-party modules the SDK imports inside functions, on the serving path (the provider's
@@ -124,7 +126,9 @@ def _submodules(packages: Iterable[Any]) -> set[str]:
     for package in packages:
         for root in getattr(package, "__path__", []):
             base = Path(root)
-            for path in base.rglob("*.py"):
+            for path in base.rglob("*.py*"):
+                if path.suffix not in _MODULE_SUFFIXES:
+                    continue
                 parts = path.relative_to(base).with_suffix("").parts
                 if "__pycache__" in parts or parts[-1] == "__main__":
                     continue
@@ -166,7 +170,8 @@ def _package_roots(module: str) -> list[str]:
 
 def files_fingerprint(roots: Iterable[str], site_dirs: Iterable[str]) -> frozenset[Any]:
     """What must not change under a running server: (path, size, mtime_ns) of every `.py`
-    file under `roots` and (path, mtime_ns) of every directory in `site_dirs`.
+    (and loose `.pyc`) file under `roots` and of the interpreter, and (path, mtime_ns) of
+    every directory in `site_dirs`.
 
     A new, removed, edited or replaced file changes it; so does a `pip install` or `pip
     uninstall` into a site directory (it adds or removes entries there). About 0.3 ms for the
@@ -186,7 +191,7 @@ def files_fingerprint(roots: Iterable[str], site_dirs: Iterable[str]) -> frozens
                 continue
             if entry.is_dir(follow_symlinks=False):
                 stack.append(entry.path)
-            elif entry.name.endswith(".py"):
+            elif entry.name.endswith(_MODULE_SUFFIXES):
                 try:
                     st = entry.stat()
                 except OSError:
@@ -197,6 +202,12 @@ def files_fingerprint(roots: Iterable[str], site_dirs: Iterable[str]) -> frozens
             entries.add((directory, os.stat(directory).st_mtime_ns))
         except OSError:
             entries.add((directory, "missing"))
+    # The interpreter (or a self-contained build's executable) replaced in place.
+    try:
+        st = os.stat(sys.executable)
+        entries.add((sys.executable, st.st_size, st.st_mtime_ns))
+    except OSError:
+        entries.add((sys.executable, "missing"))
     return frozenset(entries)
 
 
@@ -453,7 +464,7 @@ class ForkServer:
             self._close_listener()
         # The same command line and environment: a server started by a launcher has the
         # minimal environment the launcher gave it, one started by hand keeps its own.
-        warm_client.spawn_detached(list(sys.orig_argv), dict(os.environ))
+        warm_client.spawn_detached(_own_command(), dict(os.environ))
 
     def _launcher_closed(self, pid: int) -> None:
         child = self.children.get(pid)
@@ -552,6 +563,14 @@ class ForkServer:
                 sys.stdout.flush()
                 sys.stderr.flush()
             os._exit(code)
+
+
+def _own_command() -> list[str]:
+    """The command line that started this server (a self-contained build's bootloader
+    hands Python its own argv; sys.argv is the one to repeat there)."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, *sys.argv[1:]]
+    return list(sys.orig_argv)
 
 
 def _peer_closed(conn: socket.socket) -> bool:

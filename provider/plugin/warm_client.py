@@ -65,6 +65,9 @@ RELAYED_SIGNALS = (
 # How often the launcher looks whether Terraform is still its parent (PR_SET_PDEATHSIG is set
 # too where Linux offers it; this covers the moment before it is set, and other systems).
 PARENT_POLL_SECONDS = 0.5
+# The first argument that makes a self-contained build run as the fork server (Terraform
+# starts providers without arguments).
+FORKSERVER_ARG = "__forkserver__"
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off", "")
 # Variables the fork server itself keeps; the children get the launcher environment instead.
@@ -113,7 +116,10 @@ def socket_name(version: str, executable: str) -> str:
     try:
         from _sha2 import sha256  # type: ignore[import-not-found]  # Python 3.12+
     except ImportError:
-        from _sha256 import sha256  # type: ignore[import-not-found,no-redef]  # 3.11
+        try:
+            from _sha256 import sha256  # type: ignore[import-not-found,no-redef]  # 3.11
+        except ImportError:  # a build that left the built-in module out
+            from hashlib import sha256  # type: ignore[no-redef]
     digest = sha256((version + "\0" + executable).encode()).hexdigest()[:16]
     return "v" + version + "-" + digest + ".sock"
 
@@ -317,7 +323,11 @@ def server_command(
     prog: str, version: str, module: str, server_module: str, path: str
 ) -> list[str]:
     """The command line of the fork server (run with the interpreter of the launcher)."""
-    command = [sys.executable, "-I", "-m", server_module]
+    if getattr(sys, "frozen", False):
+        # A self-contained build: its executable runs the server (see `frozen_main`).
+        command = [sys.executable, FORKSERVER_ARG]
+    else:
+        command = [sys.executable, "-I", "-m", server_module]
     command += ["--prog", prog, "--version", version, "--module", module, "--socket", path]
     idle = os.environ.get(env_prefix(prog) + "_WARM_IDLE", "")
     if idle:
@@ -388,3 +398,20 @@ def _json_string(text: str) -> str:
         c if " " <= c < "\x7f" and c not in (quote, "\\") else f"\\u{ord(c):04x}" for c in text
     )
     return quote + escaped + quote
+
+
+def frozen_main(prog: str, version: str, module: str, server_module: str) -> None:
+    """Entry point of a self-contained (PyInstaller) build: the fork server when the first
+    argument is `FORKSERVER_ARG`, else a warm launch, else the same as `python -m module`.
+
+    The build has no launcher script: Terraform runs this executable itself, so the warm
+    path starts here, before the provider is imported.
+    """
+    if sys.argv[1:2] == [FORKSERVER_ARG]:
+        import importlib
+
+        raise SystemExit(importlib.import_module(server_module).main(sys.argv[2:]))
+    launch(prog, version, module, server_module, sys.argv[1:])
+    import runpy
+
+    runpy.run_module(module, run_name="__main__", alter_sys=True)
