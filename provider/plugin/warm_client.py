@@ -65,6 +65,8 @@ RELAYED_SIGNALS = (
 # How often the launcher looks whether Terraform is still its parent (PR_SET_PDEATHSIG is set
 # too where Linux offers it; this covers the moment before it is set, and other systems).
 PARENT_POLL_SECONDS = 0.5
+# Set by Terraform (go-plugin) in every provider it launches; the child checks its value.
+MAGIC_COOKIE_KEY = "TF_PLUGIN_MAGIC_COOKIE"
 # The first argument that makes a self-contained build run as the fork server (Terraform
 # starts providers without arguments).
 FORKSERVER_ARG = "__forkserver__"
@@ -204,12 +206,13 @@ def connect(path: str, timeout: float | None = None) -> _socket.socket:
 def launch(prog: str, version: str, module: str, server_module: str, argv: list[str]) -> None:
     """Serve this launch through the fork server and exit the process with the status of the child.
 
-    Returns (having done nothing visible) when the launch must start cold: warm launches are
-    off, no fork server runs (one is started in the background), or anything failed; the
-    reason is logged at debug on stderr as an hclog JSON line.
+    Returns (having done nothing visible) when the launch must start cold: not a launch by
+    Terraform (no magic cookie), warm launches are off, no fork server runs (one is started
+    in the background), or anything failed; the reason is logged at debug on stderr as an
+    hclog JSON line.
     """
-    if not warm_enabled(prog, os.environ):
-        return
+    if not os.environ.get(MAGIC_COOKIE_KEY) or not warm_enabled(prog, os.environ):
+        return  # launches by Terraform only: a person running --version starts no server
     try:
         _launch(prog, version, module, server_module, argv)
     except Exception as error:

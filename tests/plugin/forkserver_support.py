@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from provider.plugin import warm_client
+from provider.plugin.handshake import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
 from provider.plugin.install import launcher_script
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -205,6 +206,7 @@ class FakeWarm:
         prefix = warm_client.env_prefix(FAKE_PROG)
         env.update(
             {
+                MAGIC_COOKIE_KEY: MAGIC_COOKIE_VALUE,
                 prefix + "_PYTHON": sys.executable,
                 prefix + "_WARM": "1",
                 prefix + "_WARM_DIR": str(self.sock_dir),

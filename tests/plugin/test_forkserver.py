@@ -483,16 +483,20 @@ def test_no_server_means_a_cold_start_and_one_started_in_the_background(warm: Fa
 
 @pytest.mark.parametrize(
     ("extra", "unset"),
-    [({"TERRAFORM_PROVIDER_WARMFAKE_WARM": "0"}, ()), ({"CI": "true"}, ("_WARM",))],
-    ids=["switched-off", "ci"],
+    [
+        ({"TERRAFORM_PROVIDER_WARMFAKE_WARM": "0"}, ()),
+        ({"CI": "true"}, ("_WARM",)),
+        ({}, ("TF_PLUGIN_MAGIC_COOKIE",)),
+    ],
+    ids=["switched-off", "ci", "not-launched-by-terraform"],
 )
 def test_turned_off_means_cold_even_with_a_server_running(
     warm: FakeWarm, extra: dict[str, str], unset: tuple[str, ...]
 ) -> None:
     warm.start_server()
     env = warm.env(**extra)
-    for suffix in unset:
-        env.pop(warm_client.env_prefix(FAKE_PROG) + suffix)
+    for name in unset:
+        env.pop(warm_client.env_prefix(FAKE_PROG) + name if name.startswith("_") else name)
     done = subprocess.run(
         [str(warm.launcher), "report"],
         cwd=warm.root,
