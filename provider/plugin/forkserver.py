@@ -65,6 +65,7 @@ __all__ = ["ForkServer", "files_fingerprint", "main", "preload", "prepare_dir"]
 log = logging.getLogger("provider.plugin.forkserver")
 
 MAX_RSS_BYTES = 100 * 1024 * 1024
+_FILES_CHANGED = "installed files changed"
 # Source files, and the loose bytecode files of a self-contained build (--debug noarchive).
 _MODULE_SUFFIXES = (".py", ".pyc")
 KILL_AFTER_SECONDS = 5.0
@@ -387,8 +388,9 @@ class ForkServer:
             log.warning("fork server: refused a connection from uid %d", uid)
             conn.close()
             return
-        request, fds = _read_request(conn)
+        raw, fds = _read_request(conn)
         try:
+            request = _decoded(raw)
             op = request.get("op") if isinstance(request, dict) else None
             if op == "status":
                 warm_client.write_message(conn, self.status())
@@ -402,7 +404,9 @@ class ForkServer:
             if stale or self.draining:
                 warm_client.write_message(conn, {"cold": stale or "the fork server is stopping"})
                 conn.close()
-                if stale:
+                # Only new files call for a new server: a launcher that names another version
+                # or interpreter (a hash collision, an old compiled client) starts cold.
+                if stale == _FILES_CHANGED:
                     self._hand_over(stale)
                 return
             if _peer_closed(conn):
@@ -451,7 +455,7 @@ class ForkServer:
             if request.get(key) != ours:
                 return f"{key} differs ({request.get(key)!r}, serving {ours!r})"
         if files_fingerprint(self.roots, self.site_dirs) != self.fingerprint:
-            return "installed files changed"
+            return _FILES_CHANGED
         return ""
 
     def _hand_over(self, why: str) -> None:
@@ -563,6 +567,18 @@ class ForkServer:
                 sys.stdout.flush()
                 sys.stderr.flush()
             os._exit(code)
+
+
+def _decoded(value: Any) -> Any:
+    """`value` with every bytes object turned into str the way os.environ does it
+    (os.fsdecode): the compiled client sends environment, paths and arguments as bytes."""
+    if isinstance(value, bytes):
+        return os.fsdecode(value)
+    if isinstance(value, dict):
+        return {_decoded(k): _decoded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decoded(v) for v in value]
+    return value
 
 
 def _own_command() -> list[str]:

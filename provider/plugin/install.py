@@ -118,13 +118,14 @@ _LAUNCHER = """\
 # {prog} {version}: the launcher written by `{prog} install`.
 # Its bytes are the same on every machine, so one .terraform.lock.hcl serves a whole team.
 # It runs the Python named by ${variable}, else the one recorded in
-# .{prog}/v{version}.interpreter at the root of the plugin directory it is in.
+# .{prog}/v{version}.interpreter at the root of the plugin directory it is in
+# (through the warm client .{prog}/v{version}.warm beside it, when there is one).
 # Terraform reads stdout: the only line printed here is an error for the user.
 fix="{fix}"
 py=${{{variable}:-}}
+case "$0" in */*) here=${{0%/*}} ;; *) here=. ;; esac
+root=$(cd -P -- "$here/../../../../.." 2>/dev/null && pwd -P)
 if [ -z "$py" ]; then
-  case "$0" in */*) here=${{0%/*}} ;; *) here=. ;; esac
-  root=$(cd -P -- "$here/../../../../.." 2>/dev/null && pwd -P)
   record="$root/.{prog}/v{version}.interpreter"
   if [ -r "$record" ]; then IFS= read -r py <"$record" || true; fi
 fi
@@ -136,7 +137,12 @@ if [ ! -x "$py" ]; then
   echo "{prog} {version}: the Python environment it was installed from is gone ($py). $fix"
   exit 1
 fi
-exec "$py" -I -S -c '{bootstrap}' "$@"
+boot='{bootstrap}'
+# The compiled warm client, when install could build one here; it runs the same bootstrap
+# with this Python whenever it cannot serve the launch warm.
+client="$root/.{prog}/v{version}.warm"
+if [ -x "$client" ]; then exec "$client" "$py" "$boot" "$@"; fi
+exec "$py" -I -S -c "$boot" "$@"
 """
 
 
@@ -186,12 +192,18 @@ class Installation:
     """Where one version of a provider lives in a plugin mirror.
 
     `plugin_dir` is the mirror's root; `launcher` the executable Terraform runs; `record` the
-    interpreter record beside the tree (see the module docstring).
+    interpreter record beside the tree (see the module docstring); `client` the compiled
+    warm client beside the record.
     """
 
     plugin_dir: Path
     launcher: Path
     record: Path
+
+    @property
+    def client(self) -> Path:
+        """The compiled warm client beside the record (see `warm_cc`); may not exist."""
+        return self.record.with_suffix(".warm")
 
     @classmethod
     def at(cls, plugin_dir: Path, source_address: str, version: str) -> Installation:
@@ -220,9 +232,14 @@ def install(
     module: str,
     plugin_dir: Path | None = None,
     python: str | None = None,
+    compile_client: bool = True,
 ) -> Installation:
     """Write the launcher and the interpreter record into `plugin_dir` (default: Terraform's
     implied local mirror) for the interpreter `python` (default: this one).
+
+    With `compile_client` (the default) the warm client is also compiled beside the record
+    when this machine has a C compiler (`warm_cc`); without one the launcher uses the Python
+    client, and an older compiled client of this version is removed.
 
     Raises `InstallError` in a self-contained build, which has no interpreter to record (its
     zip goes into a mirror as it is).
@@ -241,13 +258,20 @@ def install(
     # The record first: a launcher that exists always has an environment to run.
     _write_atomically(where.record, interpreter + "\n", 0o644)
     _write_atomically(where.launcher, launcher_script(prog, version, module), 0o755)
+    from provider.plugin import warm_cc
+
+    if compile_client:
+        warm_cc.compile_client(where.client, prog, version, module)
+    else:
+        where.client.unlink(missing_ok=True)
     return where
 
 
 def uninstall(source_address: str, version: str, plugin_dir: Path | None = None) -> list[Path]:
     """Remove the launcher and interpreter record of `version` from `plugin_dir` (default:
     the implied local mirror), and the directories that leaves empty. Returns what was removed
-    (empty when nothing was installed there)."""
+    (empty when nothing was installed there). The compiled warm client, a by-product of the
+    record that install rebuilds at will, goes with the record and is not listed."""
     root = (plugin_dir or default_plugin_dir()).absolute()
     where = Installation.at(root, source_address, version)
     removed: list[Path] = []
@@ -255,6 +279,7 @@ def uninstall(source_address: str, version: str, plugin_dir: Path | None = None)
         if path.is_file() or path.is_symlink():
             path.unlink()
             removed.append(path)
+    where.client.unlink(missing_ok=True)
     for directory in (*where.launcher.parents, where.record.parent):
         if directory == where.plugin_dir or where.plugin_dir not in directory.parents:
             continue

@@ -112,18 +112,16 @@ def socket_dir(prog: str, environ: dict[str, str] | os._Environ[str]) -> str:
 def socket_name(version: str, executable: str) -> str:
     """The file name of the socket: one fork server per provider version and interpreter path.
 
-    The interpreter path is hashed, not resolved: two virtualenvs share one real Python but
-    hold different packages.
+    The interpreter path is hashed (64-bit FNV-1a, hex: short enough for the 107-byte socket
+    path limit, and cheap to compute in the compiled client too), not resolved: two
+    virtualenvs share one real Python but hold different packages. A collision would only
+    make two servers take turns: every launch names its version and interpreter, and a
+    server answers a mismatch with a cold start.
     """
-    try:
-        from _sha2 import sha256  # type: ignore[import-not-found]  # Python 3.12+
-    except ImportError:
-        try:
-            from _sha256 import sha256  # type: ignore[import-not-found,no-redef]  # 3.11
-        except ImportError:  # a build that left the built-in module out
-            from hashlib import sha256  # type: ignore[no-redef]
-    digest = sha256((version + "\0" + executable).encode()).hexdigest()[:16]
-    return "v" + version + "-" + digest + ".sock"
+    digest = 0xCBF29CE484222325
+    for byte in version.encode() + b"\0" + os.fsencode(executable):
+        digest = ((digest ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return "v" + version + "-" + format(digest, "016x") + ".sock"
 
 
 def is_private_dir(path: str) -> bool:

@@ -24,11 +24,12 @@ from typing import Any
 
 from provider.plugin import warm_client
 from provider.plugin.handshake import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
-from provider.plugin.install import launcher_script
+from provider.plugin.install import install, launcher_script
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FAKE_PROG = "terraform-provider-warmfake"
 FAKE_VERSION = "1.0.0"
+FAKE_SOURCE = "registry.terraform.io/test/warmfake"
 
 FAKE_MAIN = """\
 import json, os, random, signal, sys, tempfile, time
@@ -166,6 +167,7 @@ class FakeWarm:
     launcher: Path
     package_root: Path
     idle: float = 60.0
+    client: str = "python"
     servers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
@@ -249,15 +251,24 @@ class FakeWarm:
 
 
 @contextlib.contextmanager
-def fake_warm(idle: float = 60.0) -> Iterator[FakeWarm]:
-    """A `FakeWarm` whose servers and children are all gone afterwards."""
+def fake_warm(idle: float = 60.0, client: str = "python") -> Iterator[FakeWarm]:
+    """A `FakeWarm` whose servers and children are all gone afterwards.
+
+    `client` "python": the launcher alone (no compiled client next to it); "c": installed
+    into a mirror by `install()`, which compiles the warm client beside the record.
+    """
     root = short_private_dir()
     try:
         package_root = write_fake_package(root / "site")
-        launcher = root / f"{FAKE_PROG}_v{FAKE_VERSION}"
-        launcher.write_text(launcher_script(FAKE_PROG, FAKE_VERSION, "warmfake"))
-        launcher.chmod(0o755)
-        warm = FakeWarm(root, root / "sock", launcher, package_root, idle)
+        if client == "c":
+            where = install(FAKE_SOURCE, FAKE_VERSION, "warmfake", root / "mirror")
+            assert where.client.is_file(), "no compiled client (is there a C compiler?)"
+            launcher = where.launcher
+        else:
+            launcher = root / f"{FAKE_PROG}_v{FAKE_VERSION}"
+            launcher.write_text(launcher_script(FAKE_PROG, FAKE_VERSION, "warmfake"))
+            launcher.chmod(0o755)
+        warm = FakeWarm(root, root / "sock", launcher, package_root, idle, client)
         try:
             yield warm
         finally:

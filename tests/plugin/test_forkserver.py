@@ -22,9 +22,11 @@ from typing import Any
 import pytest
 
 from provider.plugin import forkserver, warm_client
-from provider.plugin.install import launcher_script
+from provider.plugin.install import install, launcher_script
+from provider.plugin.warm_cc import find_compiler
 from tests.plugin.forkserver_support import (
     FAKE_PROG,
+    FAKE_SOURCE,
     FAKE_VERSION,
     FakeWarm,
     alive,
@@ -39,9 +41,18 @@ pytestmark = pytest.mark.timeout(120)
 COLD = "cannot import the provider"  # what the fake launcher prints when it starts cold
 
 
-@pytest.fixture
-def warm() -> Iterator[FakeWarm]:
-    with fake_warm() as w:
+CLIENTS = [
+    "python",
+    pytest.param(
+        "c", marks=pytest.mark.skipif(find_compiler() is None, reason="no C compiler here")
+    ),
+]
+
+
+@pytest.fixture(params=CLIENTS)
+def warm(request: pytest.FixtureRequest) -> Iterator[FakeWarm]:
+    """Every pitfall test runs with the Python client and with the compiled one."""
+    with fake_warm(client=request.param) as w:
         yield w
 
 
@@ -221,6 +232,43 @@ def _launch_request(**changes: object) -> dict[str, object]:
     }
     request.update(changes)
     return request
+
+
+@pytest.mark.skipif(find_compiler() is None, reason="no C compiler here")
+def test_the_compiled_client_is_what_the_launcher_runs() -> None:
+    with fake_warm(client="c") as warm:
+        warm.start_server()
+        proc = warm.popen("wait")
+        try:
+            assert proc.stdout is not None
+            json.loads(proc.stdout.readline())
+            assert os.readlink(f"/proc/{proc.pid}/exe").endswith(f"v{FAKE_VERSION}.warm")
+            proc.send_signal(signal.SIGUSR1)
+            assert proc.wait(timeout=10) == 42
+        finally:
+            proc.kill()
+            proc.wait()
+
+
+def test_without_a_compiler_install_leaves_the_python_client(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with fake_warm() as warm:
+        where = install(FAKE_SOURCE, FAKE_VERSION, "warmfake", warm.root / "mirror")
+        had_compiler = where.client.exists()
+        empty = warm.root / "no-tools"
+        empty.mkdir()
+        monkeypatch.setenv("PATH", str(empty))
+        monkeypatch.delenv("CC", raising=False)
+        again = install(FAKE_SOURCE, FAKE_VERSION, "warmfake", warm.root / "mirror")
+        monkeypatch.undo()
+        # An older compiled client is removed: one that may not match must never run.
+        assert not again.client.exists()
+        assert had_compiler or find_compiler() is None
+        warm.launcher = again.launcher
+        server = warm.start_server()
+        info = _report(warm.run("report"))
+        assert info["ppid"] == server["pid"]  # warm, through `python -I -S` and warm_client
 
 
 # --------------------------------------------------------------------------- death
@@ -405,7 +453,8 @@ def test_a_changed_file_makes_the_server_hand_over_to_a_fresh_one(warm: FakeWarm
     os.utime(init, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
     stale = warm.run("report", TF_LOG="debug")
     assert COLD in stale.stdout  # this launch starts cold: never old code
-    assert "installed files changed" in stale.stderr
+    if warm.client == "python":  # the compiled client hands over to it without a word
+        assert "installed files changed" in stale.stderr
     assert wait_for(lambda: not alive(int(first["pid"])), timeout=20), "stale server stayed"
     fresh = wait_for(lambda: status(warm.socket_path), timeout=30)
     assert fresh and fresh["pid"] != first["pid"] and fresh["started"] > first["started"]
@@ -423,7 +472,9 @@ def test_a_stale_launch_request_is_answered_cold(warm: FakeWarm) -> None:
         os.close(null)
         sock.close()
     assert isinstance(reply, dict) and "version differs" in reply["cold"]
-    assert wait_for(lambda: not alive(int(first["pid"])), timeout=20)
+    # Another version's launcher (a hash collision, an old compiled client) starts cold;
+    # only changed files replace the server.
+    assert status(warm.socket_path)["pid"] == first["pid"]  # type: ignore[index]
 
 
 # --------------------------------------------------------------------------- lifecycle
