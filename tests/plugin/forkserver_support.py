@@ -50,6 +50,8 @@ if mode == "report":
         "tz": time.strftime("%Z", time.localtime(0)),
     }), flush=True)
     sys.exit(3)
+if mode == "crash":
+    raise RuntimeError("boom")
 if mode == "wait":
     signal.signal(signal.SIGUSR1, lambda *a: os._exit(42))
     print(json.dumps({"pid": os.getpid()}), flush=True)

@@ -122,6 +122,17 @@ def test_a_warm_launch_is_a_child_of_the_fork_server_and_relays_the_exit_status(
     assert status(warm.socket_path)["launches"] == 1  # type: ignore[index]
 
 
+def test_a_crash_in_a_warm_child_is_one_log_line_never_a_traceback(warm: FakeWarm) -> None:
+    warm.start_server()
+    done = warm.run("crash")
+    assert done.returncode == 1 and done.stdout == "", done
+    lines = done.stderr.splitlines()
+    assert lines, done
+    for line in lines:
+        entry = json.loads(line)  # hclog JSON only: Terraform shows nothing raw to the user
+        assert entry["@level"] == "error" and "boom" in entry["@message"]
+
+
 def test_env_cwd_umask_tmpdir_and_random_are_the_launchers(warm: FakeWarm) -> None:
     warm.start_server()
     seen = []
