@@ -178,8 +178,9 @@ class IPAddress(Resource):
     def create(self, planned: dict[str, Any], ctx: Context) -> dict[str, Any]:
         """POST the IP; never sent again once it may have reached the API.
 
-        When the answer is lost, the matching IPs listed before the POST are compared with
-        those listed after it: exactly one new IP (not made by another create of this walk) is
+        When the answer is lost, the IPs on the network before this walk's creates began are
+        compared with the matching ones after the POST: exactly one new IP (not made by another
+        create of this walk) is
         this request's and is adopted; none means nothing was made and the POST is sent again;
         several is ambiguous and named in an error. When the API cannot be asked, the
         uncertainty goes into state (a tainted object with no id yet), for `read` to settle.
@@ -191,7 +192,7 @@ class IPAddress(Resource):
         # "new since my POST" can only be my IP or another process's.
         with _exclusive(coordination, ("ip-create", *_target(planned)), ctx, summary):
             try:
-                before = _matching_ids(client, planned)
+                before = _ips_before(client, planned["network_id"])
             except ApiError as err:
                 raise _create_error(planned, err, client) from None
             ip = self._post(client, planned, before, ctx)
@@ -561,6 +562,20 @@ def _matching(client: Any, spec: dict[str, Any]) -> dict[str, str]:
 
 def _matching_ids(client: Any, spec: dict[str, Any]) -> frozenset[str]:
     return frozenset(_matching(client, spec))
+
+
+def _ips_before(client: Any, network_id: str) -> frozenset[str]:
+    """Every IP id on the network when this walk's first create there began.
+
+    One listing per network per walk, shared by all its creates (taken before any of their
+    POSTs); an IP this walk made after it is told apart by `Coordination.claimed`.
+    """
+    net = network_id.lower()
+    return client.coordination.once(
+        ("ips-before", net),
+        lambda: frozenset(ip["id"] for ip in client.networks.list_ip_addresses(network_id=net)),
+        retry_errors=True,
+    )
 
 
 def _unresolved_state(planned: dict[str, Any]) -> dict[str, Any]:
