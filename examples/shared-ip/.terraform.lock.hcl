@@ -5,6 +5,6 @@ provider "registry.terraform.io/rackspace/rackspace" {
   version     = "0.1.0"
   constraints = "~> 0.1"
   hashes = [
-    "h1:WJoS4GHGNMggAD/tvhMf+ufWu297NgPZm2nmr5siX5w=",
+    "h1:bMIwrsL4M13t91NGBf+8in/O5H+7SMhnO5OPZUpSv+k=",
   ]
 }
