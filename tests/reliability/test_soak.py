@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.plugin.plugin_client import PluginClient, launch, plugin_env
 from tests.reliability import figures
-from tests.reliability.harness import rss_kib, server_ids
+from tests.reliability.harness import NETWORK_ID, rss_kib, server_ids
 from tests.support.sandbox import Sandbox
 
 TOTAL = 10_000
@@ -25,8 +24,25 @@ MAX_GROWTH_MB = 20.0
 
 
 @pytest.fixture
-def provider(make_sandbox: Any) -> Iterator[PluginClient]:
-    sandbox: Sandbox = make_sandbox(4)
+def sandbox(make_sandbox: Any) -> Sandbox:
+    """Four servers on the reliability seed."""
+    return make_sandbox(4)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def shared_ip(sandbox: Sandbox) -> str:
+    """A shared IP on two of the servers: plans of associations to it pass the provider's
+    plan-time existence checks, as a real configuration's would."""
+    body = {"ip_address": {"network_id": NETWORK_ID, "version": 4, "device_ids": server_ids(2)}}
+    status, created = sandbox.call(
+        "POST", "/dfw/networks/v2.0/ip_addresses", body, token=sandbox.token()
+    )
+    assert status == 201, created
+    return str(created["ip_address"]["id"])
+
+
+@pytest.fixture
+def provider(sandbox: Sandbox) -> Iterator[PluginClient]:
     env, identity = plugin_env(protocol="6", **sandbox.env())
     client = PluginClient(launch(env, module="provider"), identity)
     threading.Thread(target=lambda: client.proc.stderr.read(), daemon=True).start()
@@ -43,9 +59,9 @@ def _association(server: str, ip: str) -> dict[str, Any]:
 
 
 @pytest.mark.slow
-def test_10000_rpcs_keep_memory_flat(provider: PluginClient, tmp_path: Path) -> None:
+def test_10000_rpcs_keep_memory_flat(provider: PluginClient, shared_ip: str) -> None:
     servers = server_ids(4)
-    ip = "6b1f6f1e-8a53-4d0e-9d7f-1f0d6b7f3a01"
+    ip = shared_ip
     ports = {"id": None, "server_id": servers[0], "network_id": None, "ids": None, "ports": None}
     pid = provider.proc.pid
     start_kib = 0
