@@ -21,6 +21,10 @@ _EXPORTS: dict[str, str] = {
     "Map": "types",
     "Object": "types",
     "Tuple": "types",
+    "SemanticString": "types",
+    "CaseInsensitiveString": "types",
+    "UUID": "types",
+    "semantically_equal": "semantic",
     # values
     "Unknown": "values",
     "DynamicValue": "values",
@@ -60,10 +64,12 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "UUID",
     "AtLeastOneOf",
     "Attribute",
     "Block",
     "Bool",
+    "CaseInsensitiveString",
     "ConfigValidator",
     "ConflictsWith",
     "Context",
@@ -86,6 +92,7 @@ __all__ = [
     "RequiresReplaceIf",
     "Resource",
     "Schema",
+    "SemanticString",
     "Set",
     "Severity",
     "String",
@@ -97,6 +104,7 @@ __all__ = [
     "each",
     "matches",
     "one_of",
+    "semantically_equal",
     "serve",
     "size_between",
     "uuid",
@@ -127,15 +135,19 @@ if TYPE_CHECKING:
     )
     from provider.plugin.resource import DataSource, Provider, Resource
     from provider.plugin.schema import Attribute, Block, NestedBlock, Nesting, Schema
+    from provider.plugin.semantic import semantically_equal
     from provider.plugin.server import serve
     from provider.plugin.types import (
+        UUID,
         Bool,
+        CaseInsensitiveString,
         CtyType,
         Dynamic,
         List,
         Map,
         Number,
         Object,
+        SemanticString,
         Set,
         String,
         Tuple,

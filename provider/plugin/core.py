@@ -34,6 +34,7 @@ from provider.plugin.plan import (
 )
 from provider.plugin.resource import DataSource, Provider, Resource
 from provider.plugin.schema import Block, Schema
+from provider.plugin.semantic import keep_prior_spelling, plan_prior_spelling
 from provider.plugin.validators import run_value_validators
 from provider.plugin.values import Unknown, is_fully_known
 from provider.plugin.wire import Wire
@@ -377,6 +378,9 @@ class ProviderCore:
             new = cls(self.client).read(state, ctx)
             if new is not None:
                 new = complete(cls.schema, {**state, **new})
+                # The API may spell a value differently (an id in lower case): what the
+                # schema's types call equal keeps the spelling already in state.
+                new = keep_prior_spelling(cls.schema, state, new)
                 self._require_known(new, type_name, "read")
             result.state = self._encode(new, cls.schema)
             result.private = _private_out(ctx.private)
@@ -403,6 +407,9 @@ class ProviderCore:
             if proposed_v is None:
                 result.state = self._encode(None, schema)
                 return result
+            # A configured value equal to the prior one under its type's semantics is planned
+            # as the prior value, which Terraform accepts in place of the configured one.
+            proposed_v = plan_prior_spelling(schema, prior_v, proposed_v)
             planned = plan_block(schema, prior_v, proposed_v, config_v)
             planned = cls(self.client).modify_plan(prior_v, planned, config_v, ctx)
             planned = complete(schema, planned)
@@ -454,7 +461,8 @@ class ProviderCore:
                     f"{type_name}.{operation} returned no state",
                     "This is a bug in the provider.",
                 )
-            new = honour_plan(planned_v, complete(schema, returned))
+            returned = keep_prior_spelling(schema, prior_v, complete(schema, returned))
+            new = honour_plan(planned_v, returned)
             self._require_known(new, type_name, operation)
             result.state = self._encode(new, schema)
             result.private = _private_out(ctx.private)
@@ -491,6 +499,8 @@ class ProviderCore:
                     return result
                 raise ProviderError(f"{type_name}.read returned no state")
             state = complete(cls.schema, {**config_v, **state})
+            # Configured values come back as configured when the type calls them equal.
+            state = keep_prior_spelling(cls.schema, config_v, state)
             self._require_known(state, type_name, "read")
             result.state = self._encode(state, cls.schema)
         return result

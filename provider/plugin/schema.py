@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from provider.plugin.types import CtyType, Dynamic, List, Map, Object, Set
+from provider.plugin.types import CtyType, Dynamic, List, Map, Object, Set, wire_type
 
 if TYPE_CHECKING:
     from provider.plugin.planmodifiers import PlanModifier
@@ -95,8 +95,9 @@ class Block:
             raise ValueError(f"names used for both an attribute and a block: {sorted(clash)}")
 
     def implied_type(self) -> Object:
-        """The object type of a value conforming to this block."""
-        attrs: dict[str, CtyType] = {n: a.type for n, a in self.attributes.items()}
+        """The object type of a value conforming to this block (semantic string types are
+        plain `String` here: this is the type values are encoded with)."""
+        attrs: dict[str, CtyType] = {n: wire_type(a.type) for n, a in self.attributes.items()}
         for name, nb in self.blocks.items():
             attrs[name] = nb.implied_type()
         return Object(attrs)

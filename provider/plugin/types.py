@@ -13,17 +13,21 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 __all__ = [
+    "UUID",
     "Bool",
+    "CaseInsensitiveString",
     "CtyType",
     "Dynamic",
     "List",
     "Map",
     "Number",
     "Object",
+    "SemanticString",
     "Set",
     "String",
     "Tuple",
     "type_from_json",
+    "wire_type",
 ]
 
 
@@ -231,3 +235,62 @@ def type_from_json(raw: Any) -> CtyType:
         if kind == "tuple" and len(raw) == 2 and isinstance(raw[1], list):
             return Tuple(type_from_json(t) for t in raw[1])
     raise ValueError(f"not a cty type: {raw!r}")
+
+
+# ---------------------------------------------------------------------- semantic strings
+
+
+class SemanticString(CtyType):
+    """A string type whose values may be equal for Terraform without being the same text.
+
+    Subclasses implement `equal`. On the wire the type is plain `string` (`to_json()` answers
+    `"string"`), so Terraform and the codec never see it; only the SDK's plan, apply and read
+    rules consult it.
+    """
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def to_json(self) -> Any:
+        return "string"
+
+    def equal(self, prior: str, new: str) -> bool:
+        """True when `new` means the same as `prior` (both known, non-null strings)."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class CaseInsensitiveString(SemanticString):
+    """A string whose letter case does not matter (`"AB" == "ab"`)."""
+
+    __slots__ = ()
+
+    def equal(self, prior: str, new: str) -> bool:
+        """True when the two strings differ at most in letter case (Unicode casefold)."""
+        return prior.casefold() == new.casefold()
+
+
+# UUIDs are case-insensitive by RFC 9562 §4; APIs often answer in lower case while users
+# paste upper case, and either spelling names the same object.
+UUID = CaseInsensitiveString("UUID")
+
+
+def wire_type(t: CtyType) -> CtyType:
+    """`t` with every semantic string type replaced by `String` (what the codec encodes)."""
+    if isinstance(t, SemanticString):
+        return String
+    if isinstance(t, List | Set | Map):
+        element = wire_type(t.element)
+        return t if element is t.element else type(t)(element)
+    if isinstance(t, Object):
+        attrs = {k: wire_type(v) for k, v in t.attributes.items()}
+        if all(attrs[k] is v for k, v in t.attributes.items()):
+            return t
+        return Object(attrs, t.optional)
+    if isinstance(t, Tuple):
+        return Tuple(wire_type(e) for e in t.elements)
+    return t

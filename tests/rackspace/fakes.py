@@ -16,7 +16,9 @@ from provider.rackspace.api.errors import (
     NotFound,
     PortRequiresDisassociation,
 )
-from provider.rackspace.api.servers import AlreadyAssociated
+from provider.rackspace.api.ids import api_id
+from provider.rackspace.api.networks import NetworksApi
+from provider.rackspace.api.servers import AlreadyAssociated, ServersApi
 
 
 @dataclass
@@ -326,18 +328,56 @@ class FakeCloud:
         self.associated.discard((server_id, ip_id))
 
 
+# The calls of `NetworksApi` and `ServersApi`, whose id arguments the real client spells as the
+# API does (`api_id`) before sending them.
+_API_CALLS = frozenset(
+    n
+    for api in (NetworksApi, ServersApi)
+    for n, v in vars(api).items()
+    if callable(v) and not n.startswith("_")
+)
+
+
+def _spelled(value: Any) -> Any:
+    if isinstance(value, str):
+        return api_id(value)
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_spelled(v) for v in value]
+    return value
+
+
+class _SpellsIds:
+    """A FakeCloud seen through the real client's id spelling: the API calls receive ids in
+    the API's lower case, as `NetworksApi`/`ServersApi` send them; everything else is the
+    cloud itself."""
+
+    def __init__(self, cloud: FakeCloud) -> None:
+        self._cloud = cloud
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._cloud, name)
+        if name not in _API_CALLS:
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return attr(*[_spelled(a) for a in args], **{k: _spelled(v) for k, v in kwargs.items()})
+
+        return call
+
+
 class FakeClient:
     """Stands in for `RackspaceClient`: `networks` and `servers` both backed by a FakeCloud."""
 
     def __init__(self, cloud: FakeCloud) -> None:
-        self.networks = cloud
-        self.servers = cloud
+        self.cloud = cloud
+        self.networks: Any = _SpellsIds(cloud)
+        self.servers: Any = _SpellsIds(cloud)
         self.coordination = Coordination()
         self.bound_with: list[Any] = []
 
     def next_walk(self) -> FakeClient:
         """The client of a later Terraform command: same cloud, fresh coordination."""
-        return FakeClient(self.networks)
+        return FakeClient(self.cloud)
 
     def bound(self, cancelled: Any) -> FakeClient:
         self.bound_with.append(cancelled)

@@ -28,6 +28,8 @@ from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from provider.rackspace.api.ids import api_key
+
 # How often a wait re-checks Terraform's cancellation while nothing else wakes it (seconds).
 _POLL = 0.1
 
@@ -35,9 +37,10 @@ _POLL = 0.1
 class Coordination:
     """Per-walk record of in-process operations on remote identities; thread-safe.
 
-    Keys are hashable identities chosen by the caller (`("association", server_id, ip_id)`
-    with lower-case ids), groups (an IP id) for the association removals of one IP, and
-    lookup keys (`("server", id)`) for `once`.
+    Keys are hashable identities chosen by the caller (`("association", server_id, ip_id)`),
+    groups (an IP id) for the association removals of one IP, and lookup keys (`("server",
+    id)`) for `once`. Every key and group is read through `api_key`, so ids in any letter case
+    meet at one identity.
     """
 
     def __init__(self) -> None:
@@ -57,6 +60,7 @@ class Coordination:
 
         Raises `InterruptedError` when `cancelled` is set while waiting.
         """
+        key = api_key(key)
         with self._cond:
             while key in self._busy:
                 if cancelled is not None and cancelled.is_set():
@@ -72,12 +76,14 @@ class Coordination:
 
     def record_created(self, key: Hashable) -> None:
         """An instance of this walk now holds the remote object `key` (created or taken over)."""
+        key = api_key(key)
         with self._cond:
             self._created[key] += 1
             self._cond.notify_all()
 
     def held(self, key: Hashable) -> bool:
         """True while an instance created in this walk holds `key` (not yet handed over)."""
+        key = api_key(key)
         with self._cond:
             return self._created[key] > 0
 
@@ -87,6 +93,7 @@ class Coordination:
         The destroyed instance and the created one are then the same remote object, which must
         stay; the created instance keeps it (the claim is consumed).
         """
+        key = api_key(key)
         with self._cond:
             if self._created[key] > 0:
                 self._created[key] -= 1
@@ -95,12 +102,14 @@ class Coordination:
 
     def claim(self, group: Hashable, ident: str) -> None:
         """Remember that this walk created or adopted object `ident` of kind `group`."""
+        group = api_key(group)
         with self._cond:
             self._claimed.setdefault(group, set()).add(ident)
 
     def claimed(self, group: Hashable) -> frozenset[str]:
         """The objects of kind `group` this walk created or adopted (so no other create of
         the walk may take them for its own)."""
+        group = api_key(group)
         with self._cond:
             return frozenset(self._claimed.get(group, ()))
 
@@ -108,6 +117,7 @@ class Coordination:
         """`lookup()`'s result for `key`, computed once per walk (single-flight: concurrent
         callers wait for the first). An exception is remembered and raised again too, unless
         `retry_errors`: then the next caller looks up again."""
+        key = api_key(key)
         busy = ("lookup", key)  # not to be confused with an `exclusive` key
         with self._cond:
             while True:
@@ -138,6 +148,7 @@ class Coordination:
     @contextmanager
     def removing(self, group: Hashable) -> Iterator[None]:
         """Mark one association removal of IP `group` as in flight for the block's duration."""
+        group = api_key(group)
         with self._cond:
             self._removing[group] += 1
         try:
@@ -150,6 +161,7 @@ class Coordination:
 
     def removals_done(self, group: Hashable) -> int:
         """How many association removals of IP `group` this walk has finished."""
+        group = api_key(group)
         with self._cond:
             return self._removed[group]
 
@@ -168,6 +180,7 @@ class Coordination:
         `grace` covers removals Terraform has scheduled but not yet sent to the provider;
         `limit` bounds the whole wait even if removals keep running.
         """
+        group = api_key(group)
         started = time.monotonic()
         with self._cond:
             while True:

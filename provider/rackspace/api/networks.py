@@ -1,11 +1,17 @@
-"""Cloud Networks (Neutron + quark): ports and shared IP addresses."""
+"""Cloud Networks (Neutron + quark): ports and shared IP addresses.
+
+Ids in paths, filters and bodies are sent as the API spells them (`api_id`), so callers may
+pass ids in any letter case.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlparse
 
 from provider.rackspace.api.errors import ApiError
+from provider.rackspace.api.ids import api_id, api_ids
 
 if TYPE_CHECKING:
     from provider.rackspace.api.client import RackspaceClient
@@ -54,7 +60,7 @@ class NetworksApi:
 
     def get_network(self, network_id: str) -> dict[str, Any]:
         """One network; raises `NotFound` when this account cannot see it."""
-        return _expect_obj(self._call("GET", f"/networks/{network_id}"), "network")
+        return _expect_obj(self._call("GET", f"/networks/{api_id(network_id)}"), "network")
 
     # ports
 
@@ -63,51 +69,61 @@ class NetworksApi:
         *,
         device_id: str | None = None,
         network_id: str | None = None,
-        ids: list[str] | None = None,
+        ids: Iterable[str] | None = None,
     ) -> list[dict[str, Any]]:
         """Ports of the tenant, filtered by server (`device_id`), network and/or port ids."""
-        query: list[tuple[str, Any]] = [("device_id", device_id), ("network_id", network_id)]
-        query += [("id", i) for i in ids or []]
+        query: list[tuple[str, Any]] = [
+            ("device_id", api_id(device_id) if device_id is not None else None),
+            ("network_id", api_id(network_id) if network_id is not None else None),
+        ]
+        query += [("id", i) for i in api_ids(ids or [])]
         return self._list("/ports", "ports", query)
 
     # ip_addresses
 
     def list_ip_addresses(self, **filters: Any) -> list[dict[str, Any]]:
-        """IP addresses of the tenant; filters are exact-match query parameters."""
-        query = [(k, v) for k, v in filters.items() if v is not None]
+        """IP addresses of the tenant; filters are exact-match query parameters (those named
+        `*_id` are ids, sent as the API spells them)."""
+        query = [
+            (k, api_id(v) if k.endswith("_id") else v) for k, v in filters.items() if v is not None
+        ]
         return [normalize_ip(ip) for ip in self._list("/ip_addresses", "ip_addresses", query)]
 
     def get_ip_address(self, ip_id: str) -> dict[str, Any]:
         """One IP address; raises `NotFound` when it is gone or not this tenant's."""
-        return normalize_ip(_expect_obj(self._call("GET", f"/ip_addresses/{ip_id}"), "ip_address"))
+        return normalize_ip(
+            _expect_obj(self._call("GET", f"/ip_addresses/{api_id(ip_id)}"), "ip_address")
+        )
 
     def create_ip_address(
         self,
         *,
         network_id: str,
         version: int,
-        port_ids: list[str] | None = None,
-        device_ids: list[str] | None = None,
+        port_ids: Iterable[str] | None = None,
+        device_ids: Iterable[str] | None = None,
     ) -> dict[str, Any]:
         """Provision a shared IP on ports (or on the servers' ports). Never retried once sent."""
-        body: dict[str, Any] = {"network_id": network_id, "version": version}
+        body: dict[str, Any] = {"network_id": api_id(network_id), "version": version}
         if port_ids is not None:
-            body["port_ids"] = list(port_ids)
+            body["port_ids"] = api_ids(port_ids)
         if device_ids is not None:
-            body["device_ids"] = list(device_ids)
+            body["device_ids"] = api_ids(device_ids)
         data = self._call("POST", "/ip_addresses", json_body={"ip_address": body}, idempotent=False)
         return normalize_ip(_expect_obj(data, "ip_address"))
 
-    def update_ip_address(self, ip_id: str, port_ids: list[str]) -> dict[str, Any]:
+    def update_ip_address(self, ip_id: str, port_ids: Iterable[str]) -> dict[str, Any]:
         """Replace the set of ports carrying the IP (the whole list is sent)."""
         data = self._call(
-            "PUT", f"/ip_addresses/{ip_id}", json_body={"ip_address": {"port_ids": list(port_ids)}}
+            "PUT",
+            f"/ip_addresses/{api_id(ip_id)}",
+            json_body={"ip_address": {"port_ids": api_ids(port_ids)}},
         )
         return normalize_ip(_expect_obj(data, "ip_address"))
 
     def delete_ip_address(self, ip_id: str) -> None:
         """De-allocate the IP; `BadRequest` (PortRequiresDisassociation) if still associated."""
-        self._call("DELETE", f"/ip_addresses/{ip_id}")
+        self._call("DELETE", f"/ip_addresses/{api_id(ip_id)}")
 
 
 def _expect_obj(data: Any, key: str) -> dict[str, Any]:

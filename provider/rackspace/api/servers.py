@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from provider.rackspace.api.errors import ApiError, BadRequest
+from provider.rackspace.api.ids import api_id
 
 if TYPE_CHECKING:
     from provider.rackspace.api.client import RackspaceClient
@@ -20,8 +21,8 @@ class AlreadyAssociated(BadRequest):
 
 
 def association_key(server_id: str, ip_id: str) -> tuple[str, str, str]:
-    """The identity of an association in the API: the pair of ids, in the API's lower case."""
-    return ("association", server_id.lower(), ip_id.lower())
+    """The identity of an association in the API: the pair of ids, as the API spells them."""
+    return ("association", api_id(server_id), api_id(ip_id))
 
 
 class ServersApi:
@@ -37,14 +38,14 @@ class ServersApi:
 
     def get_server(self, server_id: str) -> dict[str, Any]:
         """One server; raises `NotFound` for an unknown server."""
-        data = self._call("GET", f"/servers/{server_id}")
+        data = self._call("GET", f"/servers/{api_id(server_id)}")
         if isinstance(data, dict) and isinstance(data.get("server"), dict):
             return data["server"]
         raise ApiError("unexpected response from the Servers API: no `server` object")
 
     def list_ip_associations(self, server_id: str) -> list[dict[str, Any]]:
         """IPs explicitly associated with the server, as `{id, address}` objects."""
-        data = self._call("GET", f"/servers/{server_id}/ip_associations")
+        data = self._call("GET", f"/servers/{api_id(server_id)}/ip_associations")
         if isinstance(data, dict) and isinstance(data.get("ip_associations"), list):
             return [_assoc(a) for a in data["ip_associations"] if isinstance(a, dict)]
         raise ApiError("unexpected response from the Servers API: no `ip_associations` list")
@@ -55,14 +56,14 @@ class ServersApi:
         Uses the list call, which is unambiguous (research §5.9: the single GET may answer for
         any IP of the tenant). Raises `NotFound` when the server itself does not exist.
         """
-        wanted = ip_id.lower()
+        wanted = api_id(ip_id)
         return next(
-            (a for a in self.list_ip_associations(server_id) if a["id"].lower() == wanted), None
+            (a for a in self.list_ip_associations(server_id) if api_id(a["id"]) == wanted), None
         )
 
     def get_ip_association(self, server_id: str, ip_id: str) -> dict[str, Any]:
         """One association; raises `NotFound` when the server does not hold it."""
-        data = self._call("GET", f"/servers/{server_id}/ip_associations/{ip_id}")
+        data = self._call("GET", f"/servers/{api_id(server_id)}/ip_associations/{api_id(ip_id)}")
         if isinstance(data, dict) and isinstance(data.get("ip_association"), dict):
             return _assoc(data["ip_association"])
         raise ApiError("unexpected response from the Servers API: no `ip_association` object")
@@ -77,7 +78,7 @@ class ServersApi:
         try:
             data = self._call(
                 "PUT",
-                f"/servers/{server_id}/ip_associations/{ip_id}",
+                f"/servers/{api_id(server_id)}/ip_associations/{api_id(ip_id)}",
                 json_body={"ip_association": {}},
             )
         except BadRequest as err:
@@ -96,13 +97,13 @@ class ServersApi:
                 return _assoc(data["ip_association"])
             # One published sample answers with the list instead of the single object.
             for item in data.get("ip_associations") or []:
-                if isinstance(item, dict) and item.get("id") == ip_id:
+                if isinstance(item, dict) and api_id(item.get("id") or "") == api_id(ip_id):
                     return _assoc(item)
         return None
 
     def disassociate(self, server_id: str, ip_id: str) -> None:
         """Remove the explicit association (the IP stays provisioned on the server's port)."""
-        self._call("DELETE", f"/servers/{server_id}/ip_associations/{ip_id}")
+        self._call("DELETE", f"/servers/{api_id(server_id)}/ip_associations/{api_id(ip_id)}")
 
 
 def _assoc(raw: dict[str, Any]) -> dict[str, Any]:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from provider.plugin import List, Number, Object, String
+from provider.plugin import UUID, List, Number, Object, String
 
 IP_ADDRESS_OBJECT = Object(
     {
-        "id": String,
+        "id": UUID,
         "address": String,
-        "network_id": String,
-        "port_ids": List(String),
-        "subnet_id": String,
+        "network_id": UUID,
+        "port_ids": List(UUID),
+        "subnet_id": UUID,
         "tenant_id": String,
         "type": String,
         "version": Number,

@@ -6,6 +6,7 @@ import ipaddress
 from typing import Any, ClassVar
 
 from provider.plugin import (
+    UUID,
     Attribute,
     Context,
     DataSource,
@@ -29,7 +30,7 @@ class IPAddressDataSource(DataSource):
         description="Look up one IP address of the account (shared or fixed) by `id` or `address`.",
         attributes={
             "id": Attribute(
-                String,
+                UUID,
                 optional=True,
                 computed=True,
                 validate=[uuid()],
@@ -41,10 +42,10 @@ class IPAddressDataSource(DataSource):
                 computed=True,
                 description="The IP address itself, e.g. `203.0.113.10`.",
             ),
-            "network_id": Attribute(String, computed=True, description="Network of the IP."),
+            "network_id": Attribute(UUID, computed=True, description="Network of the IP."),
             "version": Attribute(Number, computed=True, description="4 or 6."),
-            "port_ids": Attribute(Set(String), computed=True, description="Ports carrying it."),
-            "subnet_id": Attribute(String, computed=True, description="Subnet of the IP."),
+            "port_ids": Attribute(Set(UUID), computed=True, description="Ports carrying it."),
+            "subnet_id": Attribute(UUID, computed=True, description="Subnet of the IP."),
             "tenant_id": Attribute(String, computed=True, description="Owning tenant."),
             "type": Attribute(String, computed=True, description="`shared` or `fixed`."),
         },
@@ -66,7 +67,7 @@ class IPAddressDataSource(DataSource):
                 ) from None
             except ApiError as err:
                 raise api_error(f"Failed to read IP address {ip_id}", err) from None
-            return _state(ip, id_spelling=ip_id)
+            return _state(ip)
         address = str(config.get("address") or "").strip()
         try:
             wanted = ipaddress.ip_address(address)
@@ -104,12 +105,11 @@ def _same_address(value: Any, wanted: ipaddress.IPv4Address | ipaddress.IPv6Addr
         return False
 
 
-def _state(
-    ip: dict[str, Any], *, id_spelling: str | None = None, address_spelling: Any = None
-) -> dict[str, Any]:
-    # Keep the configured spelling of the lookup key: Terraform requires configured values back.
+def _state(ip: dict[str, Any], *, address_spelling: Any = None) -> dict[str, Any]:
+    # Keep the configured spelling of the address: Terraform requires configured values back.
+    # (An `id` in any letter case is kept by its type.)
     return {
-        "id": id_spelling or ip["id"],
+        "id": ip["id"],
         "address": address_spelling or ip.get("address") or "",
         "network_id": str(ip.get("network_id") or ""),
         "version": ip.get("version"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from provider.plugin import (
+    UUID,
     Attribute,
     Context,
     DataSource,
@@ -16,6 +17,7 @@ from provider.plugin import (
     uuid,
 )
 from provider.rackspace.api.errors import ApiError, NotFound
+from provider.rackspace.api.finders import find_ip_addresses
 from provider.rackspace.data_sources._shapes import IP_ADDRESS_OBJECT, filter_id, ip_object
 from provider.rackspace.diagnostics import api_error
 
@@ -29,10 +31,10 @@ class IPAddressesDataSource(DataSource):
         attributes={
             "id": Attribute(String, computed=True, description="An id made of the filters."),
             "network_id": Attribute(
-                String, optional=True, validate=[uuid()], description="Only IPs on this network."
+                UUID, optional=True, validate=[uuid()], description="Only IPs on this network."
             ),
             "server_id": Attribute(
-                String,
+                UUID,
                 optional=True,
                 validate=[uuid()],
                 description="Only IPs carried by a port of this server.",
@@ -43,7 +45,7 @@ class IPAddressesDataSource(DataSource):
             "version": Attribute(
                 Number, optional=True, validate=[one_of(4, 6)], description="Only IPv4 or IPv6."
             ),
-            "ids": Attribute(List(String), computed=True, description="Ids of the IPs found."),
+            "ids": Attribute(List(UUID), computed=True, description="Ids of the IPs found."),
             "ip_addresses": Attribute(
                 List(IP_ADDRESS_OBJECT), computed=True, description="The IPs found, by id."
             ),
@@ -51,8 +53,9 @@ class IPAddressesDataSource(DataSource):
     )
 
     def read(self, config: dict[str, Any], ctx: Context) -> dict[str, Any]:
-        """List with the filters (and apply them again locally, since the API may ignore some)."""
-        api = self.client.bound(ctx.cancelled).networks
+        """List with the filters (the client applies them again, since the API may ignore
+        some, and in any letter case)."""
+        client = self.client.bound(ctx.cancelled)
         version = config.get("version")
         filters = {
             "network_id": config.get("network_id"),
@@ -61,18 +64,12 @@ class IPAddressesDataSource(DataSource):
             "version": int(version) if version is not None else None,
         }
         try:
-            ips = api.list_ip_addresses(**filters)
+            ips = find_ip_addresses(client, **filters)
         except NotFound as err:
             raise api_error("Failed to list IP addresses", err, path=("server_id",)) from None
         except ApiError as err:
             raise api_error("Failed to list IP addresses", err) from None
-        found = [
-            ip_object(ip)
-            for ip in ips
-            if _matches(ip, "network_id", filters["network_id"])
-            and _matches(ip, "type", filters["type"])
-            and (filters["version"] is None or ip.get("version") == filters["version"])
-        ]
+        found = [ip_object(ip) for ip in ips]
         found.sort(key=lambda ip: ip["id"])
         return {
             "id": filter_id(
@@ -86,7 +83,3 @@ class IPAddressesDataSource(DataSource):
             "ids": [ip["id"] for ip in found],
             "ip_addresses": found,
         }
-
-
-def _matches(ip: dict[str, Any], key: str, wanted: str | None) -> bool:
-    return wanted is None or str(ip.get(key) or "").lower() == wanted.lower()

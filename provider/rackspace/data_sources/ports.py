@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from provider.plugin import (
+    UUID,
     Attribute,
     Context,
     DataSource,
@@ -15,15 +16,16 @@ from provider.plugin import (
     uuid,
 )
 from provider.rackspace.api.errors import ApiError
+from provider.rackspace.api.finders import find_ports
 from provider.rackspace.data_sources._shapes import filter_id
 from provider.rackspace.diagnostics import api_error
 
 PORT_OBJECT = Object(
     {
-        "id": String,
+        "id": UUID,
         "name": String,
-        "server_id": String,
-        "network_id": String,
+        "server_id": UUID,
+        "network_id": UUID,
         "mac_address": String,
         "fixed_ips": List(Object({"ip_address": String, "subnet_id": String})),
     }
@@ -42,34 +44,29 @@ class PortsDataSource(DataSource):
         attributes={
             "id": Attribute(String, computed=True, description="An id made of the filters."),
             "server_id": Attribute(
-                String,
+                UUID,
                 optional=True,
                 validate=[uuid()],
                 description="Only ports of this server (the port's `device_id`).",
             ),
             "network_id": Attribute(
-                String, optional=True, validate=[uuid()], description="Only ports on this network."
+                UUID, optional=True, validate=[uuid()], description="Only ports on this network."
             ),
-            "ids": Attribute(List(String), computed=True, description="Ids of the ports found."),
+            "ids": Attribute(List(UUID), computed=True, description="Ids of the ports found."),
             "ports": Attribute(List(PORT_OBJECT), computed=True, description="The ports found."),
         },
     )
 
     def read(self, config: dict[str, Any], ctx: Context) -> dict[str, Any]:
-        """GET /ports with the filters, applied again locally."""
+        """GET /ports with the filters (the client applies them again, in any letter case)."""
         server_id, network_id = config.get("server_id"), config.get("network_id")
         try:
-            ports = self.client.bound(ctx.cancelled).networks.list_ports(
-                device_id=server_id, network_id=network_id
+            ports = find_ports(
+                self.client.bound(ctx.cancelled), device_id=server_id, network_id=network_id
             )
         except ApiError as err:
             raise api_error("Failed to list ports", err) from None
-        found = [
-            _port(p)
-            for p in ports
-            if (server_id is None or str(p.get("device_id") or "").lower() == server_id.lower())
-            and (network_id is None or str(p.get("network_id") or "").lower() == network_id.lower())
-        ]
+        found = [_port(p) for p in ports]
         found.sort(key=lambda p: p["id"])
         return {
             "id": filter_id("ports", {"server_id": server_id, "network_id": network_id}),

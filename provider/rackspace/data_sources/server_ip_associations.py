@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from provider.plugin import (
+    UUID,
     Attribute,
     Context,
     DataSource,
@@ -26,12 +27,12 @@ class ServerIPAssociationsDataSource(DataSource):
     schema: ClassVar[Schema] = Schema(
         description="List the shared IPs explicitly associated with one server.",
         attributes={
-            "id": Attribute(String, computed=True, description="The server id."),
+            "id": Attribute(UUID, computed=True, description="The server id."),
             "server_id": Attribute(
-                String, required=True, validate=[uuid()], description="The server (a UUID)."
+                UUID, required=True, validate=[uuid()], description="The server (a UUID)."
             ),
             "ip_associations": Attribute(
-                List(Object({"id": String, "address": String})),
+                List(Object({"id": UUID, "address": String})),
                 computed=True,
                 description="One `{id, address}` per associated IP (`id` is the IP address id).",
             ),

@@ -7,7 +7,9 @@ from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from provider.plugin import (
+    UUID,
     Attribute,
+    CaseInsensitiveString,
     Context,
     ProviderError,
     RequiresReplace,
@@ -30,6 +32,8 @@ from provider.rackspace.resources._compat import plan_checks_allowed
 from provider.rackspace.validators import is_uuid
 
 TYPE_NAME = "rackspace_server_ip_association"
+# `<server_id>/<ip_address_id>`: two UUIDs, so letter case does not matter either.
+_PAIR = CaseInsensitiveString("ServerIPPair")
 
 
 class ServerIPAssociation(Resource):
@@ -65,20 +69,20 @@ class ServerIPAssociation(Resource):
         ),
         attributes={
             "id": Attribute(
-                String,
+                _PAIR,
                 computed=True,
                 plan=[UseStateForUnknown()],
                 description="`<server_id>/<ip_address_id>`.",
             ),
             "server_id": Attribute(
-                String,
+                UUID,
                 required=True,
                 validate=[uuid()],
                 plan=[RequiresReplace()],
                 description="The server (a UUID).",
             ),
             "ip_address_id": Attribute(
-                String,
+                UUID,
                 required=True,
                 validate=[uuid()],
                 plan=[RequiresReplace()],
@@ -132,7 +136,7 @@ class ServerIPAssociation(Resource):
         """PUT the association. One the API already holds is taken over with a warning (see
         the schema description for why not an error)."""
         client = self.client.bound(ctx.cancelled)
-        server_id, ip_id = planned["server_id"].lower(), planned["ip_address_id"].lower()
+        server_id, ip_id = planned["server_id"], planned["ip_address_id"]
         key = association_key(server_id, ip_id)
         coordination = client.coordination
         summary = f"Failed to associate shared IP {ip_id} with server {server_id}"
@@ -170,7 +174,7 @@ class ServerIPAssociation(Resource):
     def read(self, state: dict[str, Any], ctx: Context) -> dict[str, Any] | None:
         """List the server's associations; None when the server or the association is gone."""
         client = self.client.bound(ctx.cancelled)
-        server_id, ip_id = state["server_id"].lower(), state["ip_address_id"].lower()
+        server_id, ip_id = state["server_id"], state["ip_address_id"]
         try:
             found = client.servers.find_ip_association(server_id, ip_id)
         except NotFound:
@@ -190,7 +194,7 @@ class ServerIPAssociation(Resource):
         """DELETE the association; 404 (already gone) is success. Left in place when an instance
         created in this same walk holds it (a replacement or a renamed key)."""
         client = self.client.bound(ctx.cancelled)
-        server_id, ip_id = state["server_id"].lower(), state["ip_address_id"].lower()
+        server_id, ip_id = state["server_id"], state["ip_address_id"]
         key = association_key(server_id, ip_id)
         summary = f"Failed to remove the association of shared IP {ip_id} with server {server_id}"
         coordination = client.coordination
