@@ -319,6 +319,10 @@ def _to_wire(value: Any, t: CtyType, path: tuple[str | int, ...]) -> Any:
     if isinstance(t, List | Set):
         if isinstance(value, str | bytes | Mapping) or not hasattr(value, "__iter__"):
             raise CodecError(f"expected a collection, got {type(value).__name__}", path)
+        if isinstance(value, set | frozenset):
+            # A Python set's iteration order depends on its insertion history, so two equal
+            # sets could encode to different bytes; sort for one encoding per value.
+            value = sorted(value, key=_set_order)
         return [_to_wire(v, t.element, (*path, i)) for i, v in enumerate(value)]
     if isinstance(t, Map):
         if not isinstance(value, Mapping):
@@ -334,6 +338,17 @@ def _to_wire(value: Any, t: CtyType, path: tuple[str | int, ...]) -> Any:
             name: _to_wire(value.get(name), at, (*path, name)) for name, at in t.attributes.items()
         }
     raise CodecError(f"unsupported type {t!r}", path)
+
+
+def _set_order(element: Any) -> tuple[int, Any]:
+    """A total order over the elements of a set of primitives (which may hold null or unknown)."""
+    if isinstance(element, bool):
+        return (0, element)
+    if isinstance(element, int | float | Decimal):
+        return (1, element)
+    if isinstance(element, str):
+        return (2, element)
+    return (3, 0)
 
 
 def encode_msgpack(value: Any, t: CtyType) -> bytes:
