@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml  # type: ignore[import-untyped]  # no stubs in the virtualenv
+import yaml
 
 PUBLICNET_ID = "00000000-0000-0000-0000-000000000000"
 SERVICENET_ID = "11111111-1111-1111-1111-111111111111"

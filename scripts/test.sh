@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up the development environment (.venv) and run the whole test suite:
-# ruff check, ruff format --check, then pytest. CI runs exactly this.
+# ruff check, ruff format --check, mypy, then pytest. CI runs exactly this.
 # Extra arguments go to pytest, e.g. ./scripts/test.sh -m 'not e2e' -x
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,8 @@ echo "==> ruff check ."
 .venv/bin/ruff check .
 echo "==> ruff format --check ."
 .venv/bin/ruff format --check .
+echo "==> mypy provider sandbox"
+.venv/bin/mypy provider sandbox
 
 echo "==> pytest"
 status=0

@@ -131,9 +131,9 @@ def _install_command(
 
     if command == "uninstall":
         removed = installer.uninstall(source_address, version, plugin_dir)
-        where = plugin_dir or installer.default_plugin_dir()
+        directory = plugin_dir or installer.default_plugin_dir()
         if not removed:
-            sys.stdout.write(f"{source_address} {version} is not installed in {where}\n")
+            sys.stdout.write(f"{source_address} {version} is not installed in {directory}\n")
         for path in removed:
             sys.stdout.write(f"removed {path}\n")
         return 0
@@ -155,6 +155,9 @@ def _package_command(
 ) -> int:
     from provider.plugin import release
 
+    def progress(line: str) -> None:
+        sys.stderr.write(f"package: {line}\n")
+
     try:
         written = release.package(
             source_address=source_address,
@@ -162,7 +165,7 @@ def _package_command(
             module=module,
             out_dir=out_dir,
             gpg_key=gpg_key,
-            progress=lambda line: sys.stderr.write(f"package: {line}\n"),
+            progress=progress,
         )
     except release.ReleaseError as error:
         sys.stderr.write(f"package: {error}\n")

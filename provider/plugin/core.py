@@ -213,7 +213,7 @@ class ProviderCore:
 
     def _dump(self, rpc: str, request: dict[str, Any], out: Any) -> None:
         assert self.dumper is not None
-        type_name = request.get("type_name")
+        type_name = str(request.get("type_name") or "")
         cls: Any = self.resources.get(type_name) or self.data_sources.get(type_name)
         schema = cls.schema if cls is not None and type_name else self.provider.schema
 
@@ -493,12 +493,12 @@ class ProviderCore:
         with self._guard(result, ctx, f"{type_name}.read"):
             cls = self._data_source(type_name)
             config_v = self._decode(config, cls.schema)
-            state = cls(self.client).read(config_v, ctx)
-            if state is None:
+            read = cls(self.client).read(config_v, ctx)
+            if read is None:
                 if ctx.has_errors:
                     return result
                 raise ProviderError(f"{type_name}.read returned no state")
-            state = complete(cls.schema, {**config_v, **state})
+            state = complete(cls.schema, {**config_v, **read})
             # Configured values come back as configured when the type calls them equal.
             state = keep_prior_spelling(cls.schema, config_v, state)
             self._require_known(state, type_name, "read")

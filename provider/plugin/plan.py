@@ -73,9 +73,9 @@ def pair_elements(
         for i, element in enumerate(planned):
             yield i, element, others[i] if i < len(others) else None
     elif nesting is Nesting.MAP:
-        others = other if isinstance(other, Mapping) else {}
+        by_key = other if isinstance(other, Mapping) else {}
         for k, element in planned.items():
-            yield Key(k), element, others.get(k)
+            yield Key(k), element, by_key.get(k)
     else:
         pool = list(other) if isinstance(other, list | tuple | set | frozenset) else []
         for element in planned:

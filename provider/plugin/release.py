@@ -427,7 +427,7 @@ def hash_v1(zip_path: Path) -> str:
         for name in names:
             digest = hashlib.sha256()
             with archive.open(name) as f:
-                for chunk in iter(lambda f=f: f.read(1 << 20), b""):
+                while chunk := f.read(1 << 20):
                     digest.update(chunk)
             summary.update(f"{digest.hexdigest()}  {name}\n".encode())
     return "h1:" + base64.b64encode(summary.digest()).decode()

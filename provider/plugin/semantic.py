@@ -82,8 +82,8 @@ def semantically_equal(t: CtyType, a: Any, b: Any) -> bool:
     if isinstance(t, Map | Object) and _has_semantics(t) and isinstance(a, Mapping):
         if not isinstance(b, Mapping) or a.keys() != b.keys():
             return False
-        types = t.attributes if isinstance(t, Object) else dict.fromkeys(a, t.element)
-        return all(semantically_equal(types[k], a[k], b[k]) for k in a)
+        by_key = t.attributes if isinstance(t, Object) else dict.fromkeys(a, t.element)
+        return all(semantically_equal(by_key[k], a[k], b[k]) for k in a)
     try:
         return bool(a == b)
     except TypeError:

@@ -228,7 +228,7 @@ def remove_stale_dirs(parent: str, now: float | None = None) -> list[str]:
     import time
 
     now = time.time() if now is None else now
-    removed = []
+    removed: list[str] = []
     try:
         names = os.listdir(parent)
     except OSError:

@@ -40,7 +40,7 @@ Never a fixed name in a shared /tmp, which another user could create first.
 
 from __future__ import annotations
 
-import _signal
+import _signal  # type: ignore[import-not-found]  # signal without its enum module: ~1 ms
 import _socket
 import marshal
 import os
@@ -141,7 +141,7 @@ def write_message(sock: _socket.socket, message: object, fds: tuple[int, ...] = 
     """Send one frame: a 4-byte big-endian length and `marshal.dumps(message)`, with `fds`
     attached (SCM_RIGHTS) to its first bytes. Both sides run the same interpreter (the socket
     name holds its path), so the marshal format is shared; peers are this user (SO_PEERCRED)."""
-    data = marshal.dumps(message)
+    data = marshal.dumps(message)  # type: ignore[arg-type]  # typing is not imported here
     frame = len(data).to_bytes(4, "big") + data
     if fds:
         rights = b"".join(fd.to_bytes(4, sys.byteorder, signed=True) for fd in fds)

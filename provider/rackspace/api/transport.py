@@ -193,7 +193,7 @@ class Transport:
                 return Response(status, resp_headers, raw.data or b"", method, url)
 
             retry_after = _retry_after(resp_headers, raw.data or b"")
-            error = error_for_status(
+            refusal = error_for_status(
                 status,
                 raw.data or b"",
                 resp_headers,
@@ -205,14 +205,14 @@ class Transport:
                 idempotent or status in _RETRY_STATUSES_NOT_APPLIED
             )
             if not retryable or attempt > self.max_retries:
-                raise error
+                raise refusal
             wait = retry_after if retry_after is not None else self._backoff(attempt)
             if wait > self.timeout:
-                error.message = (
-                    f"{error.message} (the API asked to retry after {wait:.0f} s, "
+                refusal.message = (
+                    f"{refusal.message} (the API asked to retry after {wait:.0f} s, "
                     f"longer than request_timeout = {self.timeout:.0f} s)"
                 )
-                raise error
+                raise refusal
             log.warning(
                 "%s %s -> %d; retrying in %.1f s (attempt %d of %d)",
                 method,
