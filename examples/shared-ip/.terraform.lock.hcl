@@ -5,6 +5,6 @@ provider "registry.terraform.io/rackspace/rackspace" {
   version     = "0.1.0"
   constraints = "~> 0.1"
   hashes = [
-    "h1:bMIwrsL4M13t91NGBf+8in/O5H+7SMhnO5OPZUpSv+k=",
+    "h1:GOZIhzKBn0IKVGWht7wrdgPwCK2wO9fJEZiBvCworbw=",
   ]
 }
