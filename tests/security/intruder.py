@@ -1,8 +1,9 @@
-"""A second local user for the security tests: a real uid, probing from a forked child.
+"""A second local user for the security tests: a real uid, probing from a fresh process.
 
 Root is needed to create the user and to switch to it; tests call `require_root()` first.
-Each probe forks, drops to the other identity with `setgroups`/`setgid`/`setuid`, tries one
-operation and reports 0 or the errno through its exit code, so nothing is mocked.
+Each probe starts a fresh interpreter as the other identity (`setgroups`/`setgid`/`setuid`
+between fork and exec), tries one operation and reports 0 or the errno through its exit
+code, so nothing is mocked.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 import grp
 import os
 import pwd
-import socket
 import subprocess
-from collections.abc import Callable
+import sys
+from dataclasses import dataclass
 
 import pytest
 
@@ -48,42 +49,65 @@ def share_group() -> int:
         return grp.getgrnam(SHARE_GROUP).gr_gid
 
 
-def as_user(action: Callable[[], None], *, extra_groups: tuple[int, ...] = ()) -> int:
-    """Run `action` as the second user in a forked child; 0 on success, else the errno."""
-    user = other_user()
-    pid = os.fork()
-    if pid == 0:  # the child: drop to the other identity, try, report through the exit code
-        code = 0
-        try:
-            os.setgroups(list(extra_groups))
-            os.setgid(user.pw_gid)
-            os.setuid(user.pw_uid)
-            action()
-        except OSError as exc:
-            code = exc.errno or 255
-        except BaseException:
-            code = 254
-        os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status)
+@dataclass(frozen=True)
+class Probe:
+    """One operation to try as the second user: `connect` a unix socket or `read` a file."""
+
+    kind: str
+    path: str
 
 
-def connect(address: str) -> Callable[[], None]:
-    """An action that connects to the unix socket at `address`."""
-
-    def action() -> None:
+# Run in a fresh interpreter: forking pytest itself is unsafe once gRPC has started threads in
+# it (a forked child crashed with SIGSEGV under load), while subprocess drops the identity in
+# C between fork and exec. The exit code is 0 on success, else the errno.
+_PROBE = """
+import socket, sys
+kind, path = sys.argv[1], sys.argv[2]
+try:
+    if kind == "connect":
         with socket.socket(socket.AF_UNIX) as sock:
             sock.settimeout(5)
-            sock.connect(address)
-
-    return action
-
-
-def read(path: str) -> Callable[[], None]:
-    """An action that opens `path` and reads a byte of it."""
-
-    def action() -> None:
+            sock.connect(path)
+    else:
         with open(path, "rb") as f:
             f.read(1)
+except OSError as exc:
+    sys.exit(exc.errno or 255)
+"""
 
-    return action
+
+def _interpreter_for_others() -> str:
+    """A Python the second user may execute: the virtualenv's may sit under a private home."""
+    for candidate in ("/usr/bin/python3", "/usr/local/bin/python3"):
+        mode = os.stat(candidate).st_mode if os.path.exists(candidate) else 0
+        if mode & 0o001:
+            return candidate
+    return sys.executable
+
+
+def as_user(probe: Probe, *, extra_groups: tuple[int, ...] = ()) -> int:
+    """Try `probe` as the second user in a fresh process; 0 on success, else the errno."""
+    user = other_user()
+    done = subprocess.run(
+        [_interpreter_for_others(), "-I", "-c", _PROBE, probe.kind, probe.path],
+        user=user.pw_uid,
+        group=user.pw_gid,
+        extra_groups=list(extra_groups),
+        cwd="/",
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+    if done.returncode not in (0, *range(1, 200)) or done.stderr:
+        raise AssertionError(f"the probe failed to run: {done.returncode} {done.stderr!r}")
+    return done.returncode
+
+
+def connect(address: str) -> Probe:
+    """A probe that connects to the unix socket at `address`."""
+    return Probe("connect", address)
+
+
+def read(path: str) -> Probe:
+    """A probe that opens `path` and reads a byte of it."""
+    return Probe("read", path)
