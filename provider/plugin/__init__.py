@@ -36,6 +36,8 @@ _EXPORTS: dict[str, str] = {
     "Nesting": "schema",
     # validators
     "ValueValidator": "validators",
+    "ValidationRequest": "validators",
+    "ValidationResponse": "validators",
     "ConfigValidator": "validators",
     "one_of": "validators",
     "matches": "validators",
@@ -48,6 +50,8 @@ _EXPORTS: dict[str, str] = {
     "AtLeastOneOf": "validators",
     # plan modifiers
     "PlanModifier": "planmodifiers",
+    "PlanRequest": "planmodifiers",
+    "PlanResponse": "planmodifiers",
     "RequiresReplace": "planmodifiers",
     "RequiresReplaceIf": "planmodifiers",
     "UseStateForUnknown": "planmodifiers",
@@ -86,6 +90,8 @@ __all__ = [
     "Number",
     "Object",
     "PlanModifier",
+    "PlanRequest",
+    "PlanResponse",
     "Provider",
     "ProviderError",
     "RequiresReplace",
@@ -99,6 +105,8 @@ __all__ = [
     "Tuple",
     "Unknown",
     "UseStateForUnknown",
+    "ValidationRequest",
+    "ValidationResponse",
     "ValueValidator",
     "between",
     "each",
@@ -129,6 +137,8 @@ if TYPE_CHECKING:
     from provider.plugin.diagnostics import Diagnostic, ProviderError, Severity
     from provider.plugin.planmodifiers import (
         PlanModifier,
+        PlanRequest,
+        PlanResponse,
         RequiresReplace,
         RequiresReplaceIf,
         UseStateForUnknown,
@@ -157,6 +167,8 @@ if TYPE_CHECKING:
         ConfigValidator,
         ConflictsWith,
         ExactlyOneOf,
+        ValidationRequest,
+        ValidationResponse,
         ValueValidator,
         between,
         each,

@@ -7,8 +7,6 @@ schema, which only the core knows; everything handed to provider code is plain P
 
 from __future__ import annotations
 
-import functools
-import inspect
 import json
 import logging
 import threading
@@ -17,43 +15,23 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 from provider.plugin import codec
 from provider.plugin.context import Context
-from provider.plugin.diagnostics import Diagnostic, Key, Path, ProviderError, Severity
-from provider.plugin.logging import register_secret
-from provider.plugin.payload_dump import PayloadDumper, redact_sensitive
-from provider.plugin.plan import (
-    complete,
-    honour_plan,
-    pair_elements,
-    plan_block,
-    requires_replace_paths,
-    unknown_paths,
-)
+from provider.plugin.diagnostics import Diagnostic, Path, ProviderError, Severity, show_path
+from provider.plugin.logging import register_sensitive
+from provider.plugin.payload_dump import PayloadDumper, dumped
+from provider.plugin.plan import complete, honour_plan, plan, unknown_paths
 from provider.plugin.resource import DataSource, Provider, Resource
 from provider.plugin.schema import Block, Schema
 from provider.plugin.semantic import keep_prior_spelling, plan_prior_spelling
-from provider.plugin.validators import run_value_validators
-from provider.plugin.values import Unknown, is_fully_known
+from provider.plugin.validators import validate_config
 from provider.plugin.wire import Wire
 
 __all__ = ["ImportedResource", "ProviderCore", "Result", "Wire"]
 
 log = logging.getLogger("provider.plugin")
-
-T = TypeVar("T")
-
-
-@dataclass(slots=True)
-class Result:
-    """What an RPC answers: values as msgpack bytes, plus diagnostics."""
-
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    state: bytes | None = None
-    private: bytes = b""
-    requires_replace: list[Path] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +41,18 @@ class ImportedResource:
     type_name: str
     state: bytes
     private: bytes
+
+
+@dataclass(slots=True)
+class Result:
+    """What an RPC answers: values as msgpack bytes, plus diagnostics (`imported`: the
+    objects ImportResourceState produced)."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    state: bytes | None = None
+    private: bytes = b""
+    requires_replace: list[Path] = field(default_factory=list)
+    imported: list[ImportedResource] = field(default_factory=list)
 
 
 def _private_in(raw: bytes) -> dict[str, Any]:
@@ -78,33 +68,6 @@ def _private_in(raw: bytes) -> dict[str, Any]:
 
 def _private_out(private: Mapping[str, Any]) -> bytes:
     return json.dumps(private, separators=(",", ":"), sort_keys=True).encode() if private else b""
-
-
-class _Failed(Exception):
-    """Internal: stop an operation; its diagnostics are already recorded."""
-
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _dumped(rpc: str) -> Callable[[F], F]:
-    """Write the call's request and response to the payload dump folder when one is set."""
-
-    def decorate(fn: F) -> F:
-        signature = inspect.signature(fn)
-
-        @functools.wraps(fn)
-        def wrapper(self: ProviderCore, *args: Any, **kwargs: Any) -> Any:
-            out = fn(self, *args, **kwargs)
-            if self.dumper is not None:
-                bound = signature.bind(self, *args, **kwargs).arguments
-                bound.pop("self")
-                self._dump(rpc, bound, out)
-            return out
-
-        return wrapper  # type: ignore[return-value]
-
-    return decorate
 
 
 class _NotConfigured:
@@ -163,8 +126,6 @@ class ProviderCore:
         """Turn every failure in provider code into diagnostics on `result`."""
         try:
             yield
-        except _Failed:
-            pass
         except ProviderError as e:
             result.diagnostics.append(e.to_diagnostic())
         except codec.CodecError as e:
@@ -211,41 +172,10 @@ class ProviderCore:
     def _encode(value: Any, schema: Schema) -> bytes:
         return codec.encode_msgpack(value, schema.implied_type())
 
-    def _dump(self, rpc: str, request: dict[str, Any], out: Any) -> None:
-        assert self.dumper is not None
-        type_name = str(request.get("type_name") or "")
+    def schema_for(self, type_name: str) -> Schema:
+        """The schema of a resource or data source type; the provider's for ""."""
         cls: Any = self.resources.get(type_name) or self.data_sources.get(type_name)
-        schema = cls.schema if cls is not None and type_name else self.provider.schema
-
-        def show(value: Any) -> Any:
-            if isinstance(value, Wire):
-                try:
-                    value = self._decode(value, schema)
-                except Exception as e:
-                    return f"(undecodable: {e})"
-                return redact_sensitive(schema, value)
-            if isinstance(value, bytes):
-                return _private_in(value)
-            return value
-
-        self.dumper.dump(rpc, "request", {k: show(v) for k, v in request.items()})
-        response: dict[str, Any] = {}
-        if isinstance(out, Result):
-            if out.state is not None:
-                response["state"] = show(Wire(out.state))
-            response["private"] = show(out.private)
-            response["requires_replace"] = [list(p) for p in out.requires_replace]
-            diagnostics = out.diagnostics
-        else:
-            imported, diagnostics = out
-            response["imported"] = [
-                {"type_name": i.type_name, "state": show(Wire(i.state))} for i in imported
-            ]
-        response["diagnostics"] = [
-            {"severity": d.severity.name, "summary": d.summary, "detail": d.detail}
-            for d in diagnostics
-        ]
-        self.dumper.dump(rpc, "response", response)
+        return cls.schema if cls is not None and type_name else self.provider.schema
 
     # ------------------------------------------------------------------ schema
 
@@ -264,19 +194,10 @@ class ProviderCore:
     ) -> None:
         if not isinstance(config, dict):
             return
-        for path, message in _check_block(schema, config, ()):
-            ctx.error("Invalid attribute value", f"{_show_path(path)} {message}", path)
-        for path in _deprecated_paths(schema, config, ()):
-            ctx.warn(
-                "Argument is deprecated",
-                f"{_show_path(path)} is deprecated and will be removed in a future version.",
-                path,
-            )
-        for rule in schema.validators:
-            ctx.diagnostics.extend(rule(config))
+        ctx.diagnostics.extend(validate_config(schema, config))
         hook(config, ctx)
 
-    @_dumped("ValidateProviderConfig")
+    @dumped("ValidateProviderConfig")
     def validate_provider_config(self, config: Wire) -> Result:
         """ValidateProviderConfig / PrepareProviderConfig."""
         result, ctx = Result(), self._context()
@@ -285,7 +206,7 @@ class ProviderCore:
             self._validate(self.provider.schema, value, ctx, self.provider.validate_config)
         return result
 
-    @_dumped("ValidateResourceConfig")
+    @dumped("ValidateResourceConfig")
     def validate_resource_config(self, type_name: str, config: Wire) -> Result:
         """ValidateResourceConfig / ValidateResourceTypeConfig."""
         result, ctx = Result(), self._context()
@@ -295,7 +216,7 @@ class ProviderCore:
             self._validate(cls.schema, value, ctx, cls(self.client).validate)
         return result
 
-    @_dumped("ValidateDataResourceConfig")
+    @dumped("ValidateDataResourceConfig")
     def validate_data_source_config(self, type_name: str, config: Wire) -> Result:
         """ValidateDataResourceConfig / ValidateDataSourceConfig."""
         result, ctx = Result(), self._context()
@@ -307,15 +228,14 @@ class ProviderCore:
 
     # ------------------------------------------------------------------ configure
 
-    @_dumped("ConfigureProvider")
+    @dumped("ConfigureProvider")
     def configure(self, config: Wire, terraform_version: str) -> Result:
         """ConfigureProvider / Configure: build the client resources will use."""
         self.terraform_version = terraform_version
         result, ctx = Result(), self._context()
         with self._guard(result, ctx, "provider configuration"):
             value = self._decode(config, self.provider.schema)
-            for secret in _sensitive_strings(self.provider.schema, value):
-                register_secret(secret)
+            register_sensitive(self.provider.schema, value)
             client = self.provider.configure(value, ctx)
             if not ctx.has_errors:
                 self.client = client
@@ -324,7 +244,7 @@ class ProviderCore:
 
     # ------------------------------------------------------------------ resources
 
-    @_dumped("UpgradeResourceState")
+    @dumped("UpgradeResourceState")
     def upgrade_resource_state(
         self, type_name: str, version: int, raw_json: bytes, flatmap: Mapping[str, str]
     ) -> Result:
@@ -364,7 +284,7 @@ class ProviderCore:
             result.state = self._encode(state, schema)
         return result
 
-    @_dumped("ReadResource")
+    @dumped("ReadResource")
     def read_resource(self, type_name: str, current: Wire, private: bytes) -> Result:
         """ReadResource: refresh a state; None from resource code means the object is gone."""
         result, ctx = Result(), self._context(_private_in(private))
@@ -386,7 +306,7 @@ class ProviderCore:
             result.private = _private_out(ctx.private)
         return result
 
-    @_dumped("PlanResourceChange")
+    @dumped("PlanResourceChange")
     def plan_resource_change(
         self,
         type_name: str,
@@ -410,28 +330,29 @@ class ProviderCore:
             # A configured value equal to the prior one under its type's semantics is planned
             # as the prior value, which Terraform accepts in place of the configured one.
             proposed_v = plan_prior_spelling(schema, prior_v, proposed_v)
-            planned = plan_block(schema, prior_v, proposed_v, config_v)
-            planned = cls(self.client).modify_plan(prior_v, planned, config_v, ctx)
-            planned = complete(schema, planned)
-            if prior_v is not None:
-                result.requires_replace = requires_replace_paths(schema, prior_v, planned)
-            result.state = self._encode(planned, schema)
+            planning = plan(schema, prior_v, proposed_v, config_v)
+            ctx.diagnostics.extend(planning.diagnostics)
+            if ctx.has_errors:
+                return result
+            # As in the Go framework, the attributes' plan modifiers have decided what
+            # replaces the resource before the resource's own hook sees the plan.
+            result.requires_replace = planning.requires_replace
+            modified = cls(self.client).modify_plan(prior_v, planning.planned, config_v, ctx)
+            result.state = self._encode(complete(schema, modified), schema)
         return result
 
-    @_dumped("ApplyResourceChange")
+    @dumped("ApplyResourceChange")
     def apply_resource_change(
         self,
         type_name: str,
         prior: Wire,
         planned: Wire,
-        config: Wire,
         planned_private: bytes,
     ) -> Result:
-        """ApplyResourceChange: create, update or delete."""
+        """ApplyResourceChange: create, update or delete (the plan already holds what the
+        configuration says, so the configuration itself is not needed)."""
         result, ctx = Result(), self._context(_private_in(planned_private))
         result.private = planned_private
-        cls = self.resources.get(type_name)
-        schema = cls.schema if cls is not None else None
         with self._guard(result, ctx, f"{type_name}.apply"):
             cls = self._resource(type_name)
             schema = cls.schema
@@ -468,25 +389,23 @@ class ProviderCore:
             result.private = _private_out(ctx.private)
         return result
 
-    @_dumped("ImportResourceState")
-    def import_resource_state(
-        self, type_name: str, import_id: str
-    ) -> tuple[list[ImportedResource], list[Diagnostic]]:
-        """ImportResourceState: a partial state that Terraform completes with ReadResource."""
+    @dumped("ImportResourceState")
+    def import_resource_state(self, type_name: str, import_id: str) -> Result:
+        """ImportResourceState: a partial state that Terraform completes with ReadResource
+        (in `Result.imported`)."""
         result, ctx = Result(), self._context()
-        imported: list[ImportedResource] = []
         with self._guard(result, ctx, f"{type_name}.import"):
             cls = self._resource(type_name)
             state = complete(cls.schema, cls(self.client).import_state(import_id, ctx))
             if not ctx.has_errors:
-                imported.append(
+                result.imported.append(
                     ImportedResource(
                         type_name, self._encode(state, cls.schema), _private_out(ctx.private)
                     )
                 )
-        return imported, result.diagnostics
+        return result
 
-    @_dumped("ReadDataSource")
+    @dumped("ReadDataSource")
     def read_data_source(self, type_name: str, config: Wire) -> Result:
         """ReadDataSource."""
         result, ctx = Result(), self._context()
@@ -516,82 +435,13 @@ class ProviderCore:
             raise ProviderError(
                 f"{type_name}.{operation} left values unknown",
                 "After this operation every value must be known; unknown at: "
-                + ", ".join(_show_path(p) for p in paths)
+                + ", ".join(show_path(p) for p in paths)
                 + ". This is a bug in the provider.",
                 paths[0],
             )
 
 
-# ---------------------------------------------------------------------- schema walks
-
-
-def _show_path(path: Path) -> str:
-    text = ""
-    for step in path:
-        if isinstance(step, Key):
-            text += f'["{step}"]'
-        elif isinstance(step, int):
-            text += f"[{step}]"
-        else:
-            text += f".{step}" if text else step
-    return f"`{text}`" if text else "the value"
-
-
-def _check_block(block: Block, value: Mapping[str, Any], path: Path) -> Iterator[tuple[Path, str]]:
-    for name, attr in block.attributes.items():
-        v = value.get(name)
-        if v is None or v is Unknown or not attr.validate:
-            continue
-        if not is_fully_known(v):
-            # Validators see whole known values only; elements are checked by `each`.
-            yield from _check_partially_known(attr.validate, v, (*path, name))
-            continue
-        yield from run_value_validators(attr.validate, v, (*path, name))
-    for name, nb in block.blocks.items():
-        v = value.get(name)
-        if v is None or v is Unknown:
-            continue
-        for key, element, _ in pair_elements(nb.nesting, nb.block, v, None):
-            if isinstance(element, Mapping):
-                sub = (*path, name) if key is None or key == () else (*path, name, key)
-                yield from _check_block(nb.block, element, sub)
-
-
-def _check_partially_known(validators: Any, value: Any, path: Path) -> Iterator[tuple[Path, str]]:
-    """A collection with some unknown elements: run only element-wise validators."""
-    for validator in validators:
-        if hasattr(validator, "errors"):
-            yield from ((path + tuple(p), m) for p, m in validator.errors(value))
-
-
-def _deprecated_paths(block: Block, value: Mapping[str, Any], path: Path) -> Iterator[Path]:
-    for name, attr in block.attributes.items():
-        if attr.deprecated and value.get(name) is not None:
-            yield (*path, name)
-
-
-def _sensitive_strings(block: Block, value: Any) -> Iterator[str]:
-    """Every non-empty string held by a sensitive attribute, nested blocks included."""
-    if not isinstance(value, Mapping):
-        return
-    for name, attr in block.attributes.items():
-        if attr.sensitive:
-            yield from _strings(value.get(name))
-    for name, nb in block.blocks.items():
-        for _, element, _ in pair_elements(nb.nesting, nb.block, value.get(name), None):
-            yield from _sensitive_strings(nb.block, element)
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        if value:
-            yield value
-    elif isinstance(value, Mapping):
-        for v in value.values():
-            yield from _strings(v)
-    elif isinstance(value, list | tuple | set | frozenset):
-        for v in value:
-            yield from _strings(v)
+# ---------------------------------------------------------------------- stored state
 
 
 def _normalise_json(value: Any) -> Any:

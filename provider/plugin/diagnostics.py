@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 from typing import TypeAlias
 
-__all__ = ["Diagnostic", "Path", "ProviderError", "Severity"]
+__all__ = ["Diagnostic", "Key", "Path", "ProviderError", "Severity", "show_path"]
 
 # One step is an attribute/block name (str) or an element key: a list index (int) or a map
 # key. Map keys are strings too, so callers that need a map key inside a path use `Key`.
@@ -17,6 +17,19 @@ class Key(str):
     """A map element key inside an attribute path (a plain `str` step is an attribute name)."""
 
     __slots__ = ()
+
+
+def show_path(path: Path) -> str:
+    """A path as a user writes it in a message: `` `rule[0].port` ``, or "the value" for ()."""
+    text = ""
+    for step in path:
+        if isinstance(step, Key):
+            text += f'["{step}"]'
+        elif isinstance(step, int):
+            text += f"[{step}]"
+        else:
+            text += f".{step}" if text else step
+    return f"`{text}`" if text else "the value"
 
 
 class Severity(enum.IntEnum):

@@ -13,7 +13,11 @@ import os
 import sys
 import threading
 import traceback
-from typing import Any, TextIO
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from provider.plugin.schema import Block
 
 __all__ = [
     "TRACE",
@@ -23,6 +27,7 @@ __all__ = [
     "level_from_env",
     "redact",
     "register_secret",
+    "register_sensitive",
 ]
 
 TRACE = 5
@@ -68,6 +73,40 @@ def register_secret(value: str) -> None:
         _secrets.add(value)
         # Longest first, so a secret containing another is replaced whole.
         _ordered_secrets = tuple(sorted(_secrets, key=len, reverse=True))
+
+
+def register_sensitive(block: Block, value: Any) -> None:
+    """Register every non-empty string held by a sensitive attribute of `block` in `value`
+    (nested blocks included), e.g. a provider configuration's secrets once it is known."""
+    for secret in _sensitive_strings(block, value):
+        register_secret(secret)
+
+
+def _sensitive_strings(block: Block, value: Any) -> Iterator[str]:
+    # Imported here, not at the top: this module is on every launch's start-up path and
+    # sits below the schema machinery; secrets are registered once, at configuration.
+    from provider.plugin.plan import pair_elements
+
+    if not isinstance(value, Mapping):
+        return
+    for name, attr in block.attributes.items():
+        if attr.sensitive:
+            yield from _strings(value.get(name))
+    for name, nb in block.blocks.items():
+        for _, element, _ in pair_elements(nb.nesting, nb.block, value.get(name), None):
+            yield from _sensitive_strings(nb.block, element)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        if value:
+            yield value
+    elif isinstance(value, Mapping):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for v in value:
+            yield from _strings(v)
 
 
 def redact(text: str) -> str:

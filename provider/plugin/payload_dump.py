@@ -6,20 +6,27 @@ written decoded, with sensitive attributes and registered secrets replaced.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import itertools
 import json
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from provider.plugin import codec
 from provider.plugin.codec import to_jsonable
 from provider.plugin.logging import redact
-from provider.plugin.schema import Block, Nesting
+from provider.plugin.schema import Block, Nesting, Schema
+from provider.plugin.wire import Wire
 
-__all__ = ["ENV_VAR", "PayloadDumper", "redact_sensitive"]
+if TYPE_CHECKING:
+    from provider.plugin.core import ProviderCore, Result
+
+__all__ = ["ENV_VAR", "PayloadDumper", "dumped", "redact_sensitive"]
 
 ENV_VAR = "TF_LOG_SDK_PROTO_DATA_DIR"
 SENSITIVE = "(sensitive value)"
@@ -71,3 +78,72 @@ class PayloadDumper:
             (self.directory / name).write_text(redact(text) + "\n")
         except OSError as e:
             log.warning("cannot write payload dump %s: %s", name, e)
+
+    def dump_call(
+        self, rpc: str, request: Mapping[str, Any], result: Result, schema: Schema
+    ) -> None:
+        """Write one RPC's request and response, values decoded with `schema` and redacted."""
+
+        def show(value: Any) -> Any:
+            if isinstance(value, Wire):
+                try:
+                    value = codec.decode(value.msgpack, value.json, schema.implied_type())
+                except Exception as e:
+                    return f"(undecodable: {e})"
+                return redact_sensitive(schema, value)
+            if isinstance(value, bytes):
+                return _private(value)
+            return value
+
+        self.dump(rpc, "request", {k: show(v) for k, v in request.items()})
+        response: dict[str, Any] = {}
+        if rpc == "ImportResourceState":
+            response["imported"] = [
+                {"type_name": i.type_name, "state": show(Wire(i.state))} for i in result.imported
+            ]
+        else:
+            if result.state is not None:
+                response["state"] = show(Wire(result.state))
+            response["private"] = show(result.private)
+            response["requires_replace"] = [list(p) for p in result.requires_replace]
+        response["diagnostics"] = [
+            {"severity": d.severity.name, "summary": d.summary, "detail": d.detail}
+            for d in result.diagnostics
+        ]
+        self.dump(rpc, "response", response)
+
+
+def _private(raw: bytes) -> Any:
+    """Private state as the JSON it holds (or `{}` for none or for another SDK's bytes)."""
+    if not raw:
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return {}
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def dumped(rpc: str) -> Callable[[F], F]:
+    """Decorate a `ProviderCore` RPC method: when the core has a dumper, write the call's
+    request and response (the method's arguments by name, and the `Result` it returns)."""
+
+    def decorate(fn: F) -> F:
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def wrapper(core: ProviderCore, *args: Any, **kwargs: Any) -> Any:
+            out = fn(core, *args, **kwargs)
+            if core.dumper is not None:
+                request = signature.bind(core, *args, **kwargs).arguments
+                request.pop("self")
+                core.dumper.dump_call(
+                    rpc, request, out, core.schema_for(str(request.get("type_name") or ""))
+                )
+            return out
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

@@ -6,9 +6,12 @@ Rules (in order):
    their `default`, else `Unknown`.
 2. Update: planned = proposed (config plus prior values of computed attributes); defaults apply
    to null config values; if anything differs from the prior state, every computed attribute
-   null in config becomes `Unknown`, and `UseStateForUnknown` puts the prior value back.
-3. `RequiresReplace` paths whose planned value differs from the prior one are reported,
-   nested paths included.
+   null in config becomes `Unknown`.
+3. Every attribute's plan modifiers run in order (`PlanModifier.modify`), on the resource and
+   on each nested block element; each may change the planned value (`UseStateForUnknown`
+   puts the prior value back), ask for a replacement (`RequiresReplace`) or add diagnostics.
+   A new list or map element is a creation, so nothing in it replaces the resource; a set
+   element has no path, so a replacement asked for inside it points at the set block.
 
 Nested blocks are walked element by element: lists by index, maps by key, sets by matching
 the elements' configurable (non-computed) attributes.
@@ -17,17 +20,20 @@ the elements' configurable (non-computed) attributes.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from provider.plugin.diagnostics import Key, Path
-from provider.plugin.planmodifiers import RequiresReplace, RequiresReplaceIf, UseStateForUnknown
+from provider.plugin.diagnostics import Diagnostic, Key, Path
+from provider.plugin.planmodifiers import PlanRequest
 from provider.plugin.schema import Block, Nesting
 from provider.plugin.values import DynamicValue, Unknown
 
 __all__ = [
+    "Plan",
     "complete",
     "honour_plan",
     "pair_elements",
+    "plan",
     "plan_block",
     "requires_replace_paths",
     "unknown_paths",
@@ -92,10 +98,51 @@ def _step(path: Path, key: Any) -> Path:
     return path if key is None else (*path, key)
 
 
-def plan_block(
+@dataclass(slots=True)
+class Plan:
+    """What planning one resource produced: the planned value, the paths whose change
+    replaces the resource, and the plan modifiers' diagnostics."""
+
+    planned: Any
+    requires_replace: list[Path] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def plan(block: Block, prior: Any, proposed: Any, config: Any) -> Plan:
+    """Rules 1 and 2, then every attribute's plan modifiers in order (rule 3 comes from the
+    modifiers' answers)."""
+    planned = _plan_values(block, prior, proposed, config)
+    result = Plan(planned)
+    if planned is None or planned is Unknown:
+        return result
+    result.planned = _modify_block(
+        block, prior, planned, config, (), creating=prior is None, result=result
+    )
+    return result
+
+
+def plan_block(block: Block, prior: Any, proposed: Any, config: Any) -> Any:
+    """Apply rules 1 and 2 and the plan modifiers to one block value; the planned value."""
+    return plan(block, prior, proposed, config).planned
+
+
+def requires_replace_paths(block: Block, prior: Any, planned: Any, path: Path = ()) -> list[Path]:
+    """Paths whose plan modifiers ask for a replacement, given a finished plan.
+
+    The planner reports these itself (`plan(...).requires_replace`); this asks the same
+    modifiers about a plan made elsewhere (configuration is not known here: `None`).
+    """
+    if not isinstance(prior, Mapping) or not isinstance(planned, Mapping):
+        return []
+    result = Plan(planned)
+    _modify_block(block, prior, planned, None, path, creating=False, result=result)
+    return result.requires_replace
+
+
+def _plan_values(
     block: Block, prior: Any, proposed: Any, config: Any, *, changed: bool | None = None
 ) -> Any:
-    """Apply rules 1 and 2 to one block value; returns the planned value (a new dict)."""
+    """Rules 1 and 2 on one block value: defaults, and computed values becoming unknown."""
     if proposed is None or proposed is Unknown:
         return proposed
     planned = dict(proposed)
@@ -113,10 +160,6 @@ def plan_block(
             continue
         if creating or changed:
             planned[name] = Unknown
-        if not creating and planned[name] is Unknown and _uses_state(attr):
-            prior_value = prior.get(name) if isinstance(prior, Mapping) else None
-            if prior_value is not None:
-                planned[name] = prior_value
     for name, nb in block.blocks.items():
         value = planned.get(name)
         if value is None or value is Unknown:
@@ -128,7 +171,7 @@ def plan_block(
         planned[name] = _map_elements(
             nb.nesting,
             value,
-            lambda e, nb=nb, priors=priors, configs=configs: plan_block(
+            lambda e, nb=nb, priors=priors, configs=configs: _plan_values(
                 nb.block,
                 None if creating else priors.get(id(e)),
                 e,
@@ -139,6 +182,73 @@ def plan_block(
     return planned
 
 
+def _modify_block(
+    block: Block,
+    prior: Any,
+    planned: Mapping[str, Any],
+    config: Any,
+    path: Path,
+    *,
+    creating: bool,
+    result: Plan,
+    in_set: bool = False,
+) -> dict[str, Any]:
+    """Run every attribute's plan modifiers on one object, then on its nested blocks.
+
+    `in_set`: the object is (inside) a set element, which no path can name, so a replacement
+    asked for anywhere in it points at the set block itself (`path`).
+    """
+    out = dict(planned)
+    prior_map = prior if isinstance(prior, Mapping) else None
+    cfg = config if isinstance(config, Mapping) else {}
+    for name, attr in block.attributes.items():
+        if not attr.plan:
+            continue
+        request = PlanRequest(
+            path=path if in_set else (*path, name),
+            prior=prior_map.get(name) if prior_map is not None else None,
+            planned=out.get(name),
+            config=cfg.get(name),
+            creating=creating,
+            prior_object=prior_map,
+            planned_object=out,
+        )
+        for modifier in attr.plan:
+            response = modifier.modify(request)
+            result.diagnostics.extend(response.diagnostics)
+            if response.requires_replace and request.path not in result.requires_replace:
+                result.requires_replace.append(request.path)
+            if response.planned is not request.planned:
+                out[name] = response.planned
+                request = replace(request, planned=response.planned, planned_object=out)
+    for name, nb in block.blocks.items():
+        value = out.get(name)
+        if value is None or value is Unknown:
+            continue
+        prior_blocks = prior_map.get(name) if prior_map is not None else None
+        cfg_blocks = cfg.get(name)
+        configs = {id(e): o for _, e, o in pair_elements(nb.nesting, nb.block, value, cfg_blocks)}
+        modified: dict[int, Any] = {}
+        for key, element, prior_element in pair_elements(nb.nesting, nb.block, value, prior_blocks):
+            if not isinstance(element, Mapping):
+                continue
+            set_element = in_set or key is None
+            modified[id(element)] = _modify_block(
+                nb.block,
+                prior_element,
+                element,
+                configs.get(id(element)),
+                (*path, name) if set_element else _step((*path, name), key),
+                # A new list or map element is created, not replaced; a set element without
+                # a match in the prior set is an element whose configuration changed.
+                creating=creating or (prior_element is None and not set_element),
+                result=result,
+                in_set=set_element,
+            )
+        out[name] = _map_elements(nb.nesting, value, lambda e, m=modified: m.get(id(e), e))
+    return out
+
+
 def _map_elements(nesting: Nesting, value: Any, fn: Any) -> Any:
     if nesting in (Nesting.SINGLE, Nesting.GROUP):
         return fn(value)
@@ -147,54 +257,11 @@ def _map_elements(nesting: Nesting, value: Any, fn: Any) -> Any:
     return [fn(v) for v in value]
 
 
-def _uses_state(attr: Any) -> bool:
-    return any(isinstance(m, UseStateForUnknown) for m in attr.plan)
-
-
 def _differs(a: Any, b: Any) -> bool:
     try:
         return bool(a != b)
     except TypeError:
         return True
-
-
-def requires_replace_paths(block: Block, prior: Any, planned: Any, path: Path = ()) -> list[Path]:
-    """Paths of `RequiresReplace` attributes whose planned value differs from the prior one."""
-    if not isinstance(prior, Mapping) or not isinstance(planned, Mapping):
-        return []
-    paths: list[Path] = []
-    for name, attr in block.attributes.items():
-        modifiers = [m for m in attr.plan if isinstance(m, RequiresReplace | RequiresReplaceIf)]
-        if not modifiers:
-            continue
-        before, after = prior.get(name), planned.get(name)
-        if not _differs(before, after):
-            continue
-        if any(m.requires_replace(before, after) for m in modifiers):
-            paths.append((*path, name))
-    for name, nb in block.blocks.items():
-        before, after = prior.get(name), planned.get(name)
-        for key, element, prior_element in pair_elements(nb.nesting, nb.block, after, before):
-            if key is None:
-                # A set element cannot be named in a path: any replacing change inside the
-                # set points at the whole block.
-                whole = (*path, name)
-                if prior_element is None and _has_replace(nb.block) and whole not in paths:
-                    paths.append(whole)
-                continue
-            sub = _step((*path, name), key)
-            if prior_element is None:
-                continue
-            paths.extend(requires_replace_paths(nb.block, prior_element, element, sub))
-    return paths
-
-
-def _has_replace(block: Block) -> bool:
-    return any(
-        isinstance(m, RequiresReplace | RequiresReplaceIf)
-        for attr in block.attributes.values()
-        for m in attr.plan
-    ) or any(_has_replace(nb.block) for nb in block.blocks.values())
 
 
 def complete(block: Block, value: Mapping[str, Any] | None) -> dict[str, Any] | None:

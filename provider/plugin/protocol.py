@@ -199,7 +199,6 @@ class ProviderServicer:
             request.type_name,
             wire(request.prior_state),
             wire(request.planned_state),
-            wire(request.config),
             request.planned_private,
         )
         return self.pb.ApplyResourceChange.Response(
@@ -210,16 +209,16 @@ class ProviderServicer:
 
     def ImportResourceState(self, request: Any, context: Any) -> Any:
         """Start an import; Terraform reads the imported objects next."""
-        imported, diags = self.core.import_resource_state(request.type_name, request.id)
+        r = self.core.import_resource_state(request.type_name, request.id)
         pb = self.pb
         return pb.ImportResourceState.Response(
             imported_resources=[
                 pb.ImportResourceState.ImportedResource(
                     type_name=i.type_name, state=self._dyn(i.state), private=i.private
                 )
-                for i in imported
+                for i in r.imported
             ],
-            diagnostics=self._diags(diags),
+            diagnostics=self._diags(r.diagnostics),
         )
 
     def ReadDataSource(self, request: Any, context: Any) -> Any:

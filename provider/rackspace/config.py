@@ -1,21 +1,33 @@
-"""Provider configuration: arguments with their environment fallbacks and defaults.
+"""Provider configuration: the schema with its rules, environment fallbacks and defaults.
 
-Pure functions over the configuration dict and an environment mapping; nothing here talks to
-the network. Every problem names the argument (as the diagnostic's attribute path) and the
-environment variables that can stand in for it.
+The schema declares what a configuration alone decides (ranges, the credentials rule); the
+SDK checks it at ValidateProviderConfig. `resolve` applies the same schema rules, then the
+environment fallbacks, in one pass. Pure functions over the configuration dict and an
+environment mapping; nothing here talks to the network. Every problem names the argument (as
+the diagnostic's attribute path) and the environment variables that can stand in for it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlparse
 
-from provider.plugin import ProviderError, Unknown
+from provider.plugin import (
+    Attribute,
+    Bool,
+    ConflictsWith,
+    Number,
+    ProviderError,
+    Schema,
+    Severity,
+    String,
+    Unknown,
+    between,
+)
+from provider.plugin.validators import validate_config
 
 DEFAULT_AUTH_URL = "https://identity.api.rackspacecloud.com/v2.0/"
 DEFAULT_MAX_RETRIES = 5
@@ -30,6 +42,94 @@ ENV_FALLBACKS: dict[str, tuple[str, ...]] = {
     "region": ("RACKSPACE_REGION", "OS_REGION_NAME"),
     "auth_url": ("RACKSPACE_AUTH_URL",),
 }
+
+
+# The one statement of the credentials rule: the schema checks it for arguments in the block
+# (terraform validate), `resolve` for the environment variables standing in for them. A blank
+# argument means "use the environment", so it does not count as set.
+CREDENTIALS = ConflictsWith(
+    "api_key",
+    "password",
+    summary="Conflicting credentials",
+    detail="Set exactly one of `api_key` (RACKSPACE_API_KEY) and `password` "
+    "(RACKSPACE_PASSWORD / OS_PASSWORD), not both.",
+    blank_is_unset=True,
+)
+
+SCHEMA = Schema(
+    description="Manage Rackspace Cloud shared IPs and their explicit server associations.",
+    attributes={
+        "username": Attribute(
+            String,
+            optional=True,
+            description="Rackspace username. Env: `RACKSPACE_USERNAME`, then `OS_USERNAME`.",
+        ),
+        "api_key": Attribute(
+            String,
+            optional=True,
+            sensitive=True,
+            description=(
+                "API key (exactly one of `api_key` / `password`). Env: `RACKSPACE_API_KEY`."
+            ),
+        ),
+        "password": Attribute(
+            String,
+            optional=True,
+            sensitive=True,
+            description=(
+                "Account password (exactly one of `api_key` / `password`). "
+                "Env: `RACKSPACE_PASSWORD`, then `OS_PASSWORD`."
+            ),
+        ),
+        "tenant_id": Attribute(
+            String,
+            optional=True,
+            description="Tenant (account number). Env: `RACKSPACE_TENANT_ID`.",
+        ),
+        "region": Attribute(
+            String,
+            optional=True,
+            description=(
+                "Region, case-insensitive (for example `DFW`). Required unless "
+                "`RACKSPACE_REGION` or `OS_REGION_NAME` is set."
+            ),
+        ),
+        "auth_url": Attribute(
+            String,
+            optional=True,
+            description=(
+                "Identity v2.0 endpoint. Default "
+                "`https://identity.api.rackspacecloud.com/v2.0/`. Env: `RACKSPACE_AUTH_URL`."
+            ),
+        ),
+        "insecure": Attribute(
+            Bool,
+            optional=True,
+            description="Skip TLS certificate verification (private endpoints only).",
+        ),
+        "cacert_file": Attribute(
+            String,
+            optional=True,
+            description="PEM file of CA certificates to trust for the API endpoints.",
+        ),
+        "max_retries": Attribute(
+            Number,
+            optional=True,
+            validate=[between(0, 100, whole=True)],
+            description=(
+                "Retries for 413 / 429 / 500 / 502 / 503 and connection errors "
+                "(honouring `Retry-After` and `retryAt`). Default 5."
+            ),
+        ),
+        "request_timeout": Attribute(
+            Number,
+            optional=True,
+            validate=[between(0, 3600, above_lo=True)],
+            description="Seconds allowed for one HTTP request. Default 60.",
+        ),
+    },
+    validators=[CREDENTIALS],
+)
 
 
 @dataclass(frozen=True)
@@ -64,43 +164,46 @@ def env_hint(name: str) -> str:
     return f"set `{name}` in the provider block or the {envs[0]}{rest} environment variable"
 
 
-def check(config: Mapping[str, Any], env: Mapping[str, str] | None = None) -> list[ProviderError]:
-    """Every problem with the configuration, as errors carrying the attribute path."""
-    problems: list[ProviderError] = []
-    with contextlib.suppress(_Stop):
-        _resolve(config, os.environ if env is None else env, problems)
-    return problems
+class Resolved(NamedTuple):
+    """What `resolve` found: the settings (None when there is any problem) and every
+    problem, as errors carrying the attribute path."""
+
+    settings: Settings | None
+    problems: list[ProviderError]
 
 
-def resolve(config: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Settings:
-    """The settings for `config`, or the first problem raised as `ProviderError`."""
-    problems: list[ProviderError] = []
-    try:
-        return _resolve(config, os.environ if env is None else env, problems)
-    except _Stop:
-        raise problems[0] from None
-
-
-class _Stop(Exception):
-    pass
+def resolve(config: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Resolved:
+    """The settings for `config` and every problem with it, in one pass: the schema's rules
+    first, then each argument with its environment fallbacks and default."""
+    problems = [
+        ProviderError(d.summary, d.detail, d.path)
+        for d in validate_config(SCHEMA, config)
+        if d.severity is Severity.ERROR
+    ]
+    settings = _resolve(config, os.environ if env is None else env, problems)
+    return Resolved(None if problems else settings, problems)
 
 
 def _resolve(
     config: Mapping[str, Any], env: Mapping[str, str], problems: list[ProviderError]
-) -> Settings:
+) -> Settings | None:
+    """The settings, or None when they cannot be made; problems are added to `problems`."""
     sources: dict[str, str] = {}
+
+    def not_known(name: str) -> None:
+        problems.append(
+            ProviderError(
+                f"`{name}` is not known yet",
+                "The provider needs its configuration before planning. Use a value that "
+                f"is known at plan time, or {env_hint(name)}.",
+                path=(name,),
+            )
+        )
 
     def text(name: str) -> str | None:
         value = config.get(name)
         if value is Unknown:
-            problems.append(
-                ProviderError(
-                    f"`{name}` is not known yet",
-                    "The provider needs its configuration before planning. Use a value that "
-                    f"is known at plan time, or {env_hint(name)}.",
-                    path=(name,),
-                )
-            )
+            not_known(name)
             return None
         if isinstance(value, str) and value.strip():
             sources[name] = name
@@ -124,16 +227,9 @@ def _resolve(
 
     api_key_set = _is_set(config.get("api_key"))
     password_set = _is_set(config.get("password"))
-    if api_key_set and password_set:
-        problems.append(
-            ProviderError(
-                "Conflicting credentials",
-                "Set exactly one of `api_key` and `password`, not both.",
-                path=("password",),
-            )
-        )
     if api_key_set or password_set:
-        # An argument in the block wins over every environment variable of either kind.
+        # An argument in the block wins over every environment variable of either kind;
+        # both in the block is the schema's CREDENTIALS rule, reported above.
         api_key = text("api_key") if api_key_set else None
         password = text("password") if password_set and not api_key_set else None
     else:
@@ -142,10 +238,9 @@ def _resolve(
         if api_key is not None and password is not None:
             problems.append(
                 ProviderError(
-                    "Conflicting credentials",
+                    CREDENTIALS.summary,
                     f"Both an API key (from {sources['api_key']}) and a password (from "
-                    f"{sources['password']}) are set. Set exactly one of `api_key` "
-                    "(RACKSPACE_API_KEY) and `password` (RACKSPACE_PASSWORD / OS_PASSWORD).",
+                    f"{sources['password']}) are set. {CREDENTIALS.detail}",
                     path=("api_key",),
                 )
             )
@@ -204,30 +299,15 @@ def _resolve(
     else:
         cacert_file = None
 
-    max_retries = _number(config.get("max_retries"), DEFAULT_MAX_RETRIES)
-    if max_retries is None or max_retries != int(max_retries) or not 0 <= max_retries <= 100:
-        problems.append(
-            ProviderError(
-                "Invalid max_retries",
-                "`max_retries` must be a whole number from 0 to 100.",
-                path=("max_retries",),
-            )
-        )
-        max_retries = DEFAULT_MAX_RETRIES
-    request_timeout = _number(config.get("request_timeout"), DEFAULT_REQUEST_TIMEOUT)
-    if request_timeout is None or not 0 < request_timeout <= 3600:
-        problems.append(
-            ProviderError(
-                "Invalid request_timeout",
-                "`request_timeout` must be a number of seconds above 0 and at most 3600.",
-                path=("request_timeout",),
-            )
-        )
-        request_timeout = DEFAULT_REQUEST_TIMEOUT
+    # Their ranges and types are the schema's (`between`), reported above.
+    max_retries = config.get("max_retries")
+    request_timeout = config.get("request_timeout")
+    for name, number in (("max_retries", max_retries), ("request_timeout", request_timeout)):
+        if number is Unknown:
+            not_known(name)
 
-    if problems:
-        raise _Stop
-    assert username is not None and region is not None
+    if problems or username is None or region is None:
+        return None
     return Settings(
         username=username,
         region=region,
@@ -237,8 +317,10 @@ def _resolve(
         tenant_id=tenant_id,
         insecure=insecure,
         cacert_file=cacert_file,
-        max_retries=int(max_retries),
-        request_timeout=float(request_timeout),
+        max_retries=DEFAULT_MAX_RETRIES if max_retries is None else int(max_retries),
+        request_timeout=(
+            DEFAULT_REQUEST_TIMEOUT if request_timeout is None else float(request_timeout)
+        ),
         sources=sources,
     )
 
@@ -249,13 +331,3 @@ def _is_set(value: Any) -> bool:
 
 def _unknown_names(config: Mapping[str, Any]) -> set[str]:
     return {name for name, value in config.items() if value is Unknown}
-
-
-def _number(value: Any, default: float) -> float | None:
-    if value is None:
-        return default
-    if value is Unknown or isinstance(value, bool):
-        return None
-    if isinstance(value, int | float | Decimal):
-        return float(value)
-    return None

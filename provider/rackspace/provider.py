@@ -4,16 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from provider.plugin import (
-    Attribute,
-    Bool,
-    Context,
-    Number,
-    Provider,
-    ProviderError,
-    Schema,
-    String,
-)
+from provider.plugin import Context, Provider, ProviderError, Schema
 from provider.plugin.logging import register_secret
 from provider.rackspace import config as provider_config
 from provider.rackspace.data_sources.ip_address import IPAddressDataSource
@@ -28,77 +19,7 @@ class RackspaceProvider(Provider):
     """Rackspace Cloud shared IPs: Cloud Networks `ip_addresses`, Cloud Servers associations."""
 
     type_name: ClassVar[str] = "rackspace"
-    schema: ClassVar[Schema] = Schema(
-        description="Manage Rackspace Cloud shared IPs and their explicit server associations.",
-        attributes={
-            "username": Attribute(
-                String,
-                optional=True,
-                description="Rackspace username. Env: `RACKSPACE_USERNAME`, then `OS_USERNAME`.",
-            ),
-            "api_key": Attribute(
-                String,
-                optional=True,
-                sensitive=True,
-                description=(
-                    "API key (exactly one of `api_key` / `password`). Env: `RACKSPACE_API_KEY`."
-                ),
-            ),
-            "password": Attribute(
-                String,
-                optional=True,
-                sensitive=True,
-                description=(
-                    "Account password (exactly one of `api_key` / `password`). "
-                    "Env: `RACKSPACE_PASSWORD`, then `OS_PASSWORD`."
-                ),
-            ),
-            "tenant_id": Attribute(
-                String,
-                optional=True,
-                description="Tenant (account number). Env: `RACKSPACE_TENANT_ID`.",
-            ),
-            "region": Attribute(
-                String,
-                optional=True,
-                description=(
-                    "Region, case-insensitive (for example `DFW`). Required unless "
-                    "`RACKSPACE_REGION` or `OS_REGION_NAME` is set."
-                ),
-            ),
-            "auth_url": Attribute(
-                String,
-                optional=True,
-                description=(
-                    "Identity v2.0 endpoint. Default "
-                    "`https://identity.api.rackspacecloud.com/v2.0/`. Env: `RACKSPACE_AUTH_URL`."
-                ),
-            ),
-            "insecure": Attribute(
-                Bool,
-                optional=True,
-                description="Skip TLS certificate verification (private endpoints only).",
-            ),
-            "cacert_file": Attribute(
-                String,
-                optional=True,
-                description="PEM file of CA certificates to trust for the API endpoints.",
-            ),
-            "max_retries": Attribute(
-                Number,
-                optional=True,
-                description=(
-                    "Retries for 413 / 429 / 500 / 502 / 503 and connection errors "
-                    "(honouring `Retry-After` and `retryAt`). Default 5."
-                ),
-            ),
-            "request_timeout": Attribute(
-                Number,
-                optional=True,
-                description="Seconds allowed for one HTTP request. Default 60.",
-            ),
-        },
-    )
+    schema: ClassVar[Schema] = provider_config.SCHEMA
     resources: ClassVar[list] = [IPAddress, ServerIPAssociation]
     data_sources: ClassVar[list] = [
         IPAddressDataSource,
@@ -107,23 +28,13 @@ class RackspaceProvider(Provider):
         PortsDataSource,
     ]
 
-    def validate_config(self, config: dict[str, Any], ctx: Context) -> None:
-        """Reject what is wrong whatever the environment holds (both secrets in the block)."""
-        if all(isinstance(config.get(k), str) and config[k] for k in ("api_key", "password")):
-            ctx.error(
-                "Conflicting credentials",
-                "Set exactly one of `api_key` and `password`, not both.",
-                path=("password",),
-            )
-
     def configure(self, config: dict[str, Any], ctx: Context) -> Any:
         """Resolve the configuration, authenticate, and return the API client."""
-        problems = provider_config.check(config)
-        if problems:
-            for problem in problems:
-                ctx.error(problem.summary, problem.detail, problem.path)
+        settings, problems = provider_config.resolve(config)
+        for problem in problems:
+            ctx.error(problem.summary, problem.detail, problem.path)
+        if settings is None:
             return None
-        settings = provider_config.resolve(config)
         for secret in (settings.api_key, settings.password):
             if secret:
                 register_secret(secret)

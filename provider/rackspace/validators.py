@@ -4,17 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from provider.plugin import uuid
+from provider.plugin import ValueValidator, uuid
 
 is_uuid = uuid()
 
 
-def at_least(count: int, what: str) -> Any:
-    """A collection holding at least `count` elements (`what` names them in the message)."""
+class AtLeast(ValueValidator):
+    """A collection holding at least `count` elements (`what` names them in the message).
 
-    def check(value: Any) -> str | None:
+    A provider's own validator: the SDK calls `check` like any built-in's.
+    """
+
+    def __init__(self, count: int, what: str) -> None:
+        self.count = count
+        self.what = what
+        self.description = f"at least {count} {what}"
+
+    def check(self, value: Any) -> str | None:
+        """An error message when `value` holds fewer than `count` elements."""
         n = len(value)
-        return None if n >= count else f"must hold at least {count} {what}, got {n}"
+        return None if n >= self.count else f"must hold at least {self.count} {self.what}, got {n}"
 
-    check.description = f"at least {count} {what}"  # type: ignore[attr-defined]
-    return check
+
+def at_least(count: int, what: str) -> ValueValidator:
+    """`AtLeast(count, what)`, spelled as the SDK's validators are (`at_least(2, "port ids")`)."""
+    return AtLeast(count, what)

@@ -62,7 +62,14 @@ def _cases() -> list[Any]:
     return cases
 
 
-def _validated(kind: str, type_name: str, name: str) -> bool:
+# Values above that are good for one attribute: 4.5 s is a fine `request_timeout` (its
+# schema validator, `between(0, 3600, above_lo=True)`, rightly accepts it).
+GOOD_VALUES = [("provider", "", "request_timeout", 4.5)]  # a list: values may be lists
+
+
+def _validated(kind: str, type_name: str, name: str, value: Any = None) -> bool:
+    if (kind, type_name, name, value) in GOOD_VALUES:
+        return False
     for k, t, schema in TARGETS:
         if (k, t) == (kind, type_name):
             return bool(schema.attributes[name].validate)
@@ -82,7 +89,7 @@ def test_hostile_value(
     resp = provider.call(RPC[kind], timeout=20, **fields)
     errors = [d for d in resp.diagnostics if d.severity == 1]
     assert not [d.summary for d in errors if d.summary.startswith("Unexpected error")]
-    if _validated(kind, type_name, name):
+    if _validated(kind, type_name, name, value):
         paths = [path_steps(d.attribute)[:1] for d in errors]
         assert [name] in paths, [(d.summary, d.detail[:200]) for d in errors]
         # A clear message: short enough to read even when the value was a megabyte.

@@ -148,7 +148,7 @@ def test_plan_leaves_unknowns_alone() -> None:
 def test_apply_keeps_prior_spelling_for_values_the_plan_left_unknown() -> None:
     prior = state()
     planned = state(refs=Unknown, note="x")
-    r = core().apply_resource_change("t_thing", w(prior), w(planned), w(planned), b"")
+    r = core().apply_resource_change("t_thing", w(prior), w(planned), b"")
     assert not r.diagnostics
     new = d(r.state)
     assert new["refs"] == frozenset({B.upper(), C})  # elements keep the prior spelling
@@ -157,7 +157,7 @@ def test_apply_keeps_prior_spelling_for_values_the_plan_left_unknown() -> None:
 
 def test_create_keeps_the_configured_spelling() -> None:
     planned = {"id": Unknown, "ref": A.upper(), "refs": frozenset({B.upper()}), "note": None}
-    r = core().apply_resource_change("t_thing", w(None), w(planned), w(planned), b"")
+    r = core().apply_resource_change("t_thing", w(None), w(planned), b"")
     assert not r.diagnostics
     assert d(r.state) == {"id": A, "ref": A.upper(), "refs": frozenset({B.upper()}), "note": None}
 

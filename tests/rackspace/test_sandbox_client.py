@@ -32,7 +32,8 @@ def client(sandbox):
     sandbox.clear_requests()
     clear_token_cache()
     env = sandbox.env()
-    settings = resolve(dict.fromkeys(["max_retries", "request_timeout"]), env=env)
+    settings, problems = resolve(dict.fromkeys(["max_retries", "request_timeout"]), env=env)
+    assert settings is not None, problems
     c = connect(settings, threading.Event())
     c.transport.backoff_base = 0.01
     yield c
