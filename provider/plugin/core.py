@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from provider.plugin import codec
-from provider.plugin.context import Context
+from provider.plugin.context import Context, cancellation_scope
 from provider.plugin.diagnostics import Diagnostic, Key, Path, ProviderError, Severity
 from provider.plugin.logging import register_secret
 from provider.plugin.payload_dump import PayloadDumper, redact_sensitive
@@ -160,9 +160,11 @@ class ProviderCore:
 
     @contextmanager
     def _guard(self, result: Result, ctx: Context | None, what: str) -> Iterator[None]:
-        """Turn every failure in provider code into diagnostics on `result`."""
+        """Turn every failure in provider code into diagnostics on `result`, and make the
+        RPC's cancellation event `current_cancellation()` for the code it runs."""
         try:
-            yield
+            with cancellation_scope(ctx.cancelled if ctx is not None else self.cancelled):
+                yield
         except _Failed:
             pass
         except ProviderError as e:
