@@ -60,6 +60,7 @@ _EXPORTS: dict[str, str] = {
     "Diagnostic": "diagnostics",
     "Severity": "diagnostics",
     "Context": "context",
+    "current_cancellation": "context",
     "Resource": "resource",
     "DataSource": "resource",
     "Provider": "resource",
@@ -109,6 +110,7 @@ __all__ = [
     "ValidationResponse",
     "ValueValidator",
     "between",
+    "current_cancellation",
     "each",
     "matches",
     "one_of",
@@ -133,7 +135,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from provider.plugin.context import Context
+    from provider.plugin.context import Context, current_cancellation
     from provider.plugin.diagnostics import Diagnostic, ProviderError, Severity
     from provider.plugin.planmodifiers import (
         PlanModifier,

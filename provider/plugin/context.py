@@ -4,11 +4,48 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from provider.plugin.diagnostics import Diagnostic, Path, Severity
 
-__all__ = ["Context"]
+__all__ = ["Context", "cancellation_scope", "current_cancellation"]
+
+# The cancellation event of the RPC being served, for the code under it that has no `Context`
+# (an API client's transport). Set by the core around each call into provider code, the way
+# terraform-plugin-go hands every RPC a context that StopProvider cancels. A contextvar rather
+# than a thread-local: it is reset exactly on leaving the scope, and copied into a task or a
+# `contextvars.copy_context().run` of code that the provider starts itself.
+_CANCELLATION: ContextVar[threading.Event | None] = ContextVar(
+    "provider_plugin_cancellation", default=None
+)
+
+
+def current_cancellation() -> threading.Event | None:
+    """The event set when Terraform asks the provider to stop (StopProvider), for the RPC this
+    code runs under; None outside any RPC (a unit test calling resource code directly).
+
+    The SDK sets it for the duration of each call into provider code (the same event as that
+    call's `ctx.cancelled`). Long waits should use `event.wait(t)`; code that may run outside
+    an RPC should treat None as "never cancelled".
+    """
+    return _CANCELLATION.get()
+
+
+@contextmanager
+def cancellation_scope(event: threading.Event) -> Iterator[None]:
+    """Make `event` the `current_cancellation()` within the block (restored on exit).
+
+    Used by the core around each RPC; tests and tools that call provider code directly may use
+    it to run that code as if under an RPC.
+    """
+    token = _CANCELLATION.set(event)
+    try:
+        yield
+    finally:
+        _CANCELLATION.reset(token)
 
 
 class Context:

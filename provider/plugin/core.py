@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from provider.plugin import codec
-from provider.plugin.context import Context
+from provider.plugin.context import Context, cancellation_scope
 from provider.plugin.diagnostics import Diagnostic, Path, ProviderError, Severity, show_path
 from provider.plugin.logging import register_sensitive
 from provider.plugin.payload_dump import PayloadDumper, dumped
@@ -123,9 +123,11 @@ class ProviderCore:
 
     @contextmanager
     def _guard(self, result: Result, ctx: Context | None, what: str) -> Iterator[None]:
-        """Turn every failure in provider code into diagnostics on `result`."""
+        """Turn every failure in provider code into diagnostics on `result`, and make the
+        RPC's cancellation event `current_cancellation()` for the code it runs."""
         try:
-            yield
+            with cancellation_scope(ctx.cancelled if ctx is not None else self.cancelled):
+                yield
         except ProviderError as e:
             result.diagnostics.append(e.to_diagnostic())
         except codec.CodecError as e:

@@ -7,23 +7,32 @@ plan is a `dict` holding every attribute and block of the schema.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from provider.plugin.context import Context
 from provider.plugin.diagnostics import ProviderError
 from provider.plugin.schema import Schema
 
-__all__ = ["DataSource", "Provider", "Resource"]
+__all__ = ["ClientT", "DataSource", "Provider", "Resource"]
+
+# The type of what `Provider.configure` returns; a provider names it once per class
+# (`class Server(Resource[MyClient])`), so `self.client.<call>` is checked by a type checker.
+ClientT = TypeVar("ClientT")
 
 
-class Resource:
-    """A managed resource type. Subclasses set `type_name`, `schema` and the CRUD methods."""
+class Resource(Generic[ClientT]):
+    """A managed resource type. Subclasses set `type_name`, `schema` and the CRUD methods.
+
+    `self.client` is what the provider's `configure` returned (typed `ClientT`). Calls through
+    it need no cancellation argument: the SDK makes the RPC's cancellation event available to
+    the code under it (`provider.plugin.context.current_cancellation()`).
+    """
 
     type_name: ClassVar[str]
     schema: ClassVar[Schema]
 
-    def __init__(self, client: Any) -> None:
-        self.client = client
+    def __init__(self, client: ClientT) -> None:
+        self.client: ClientT = client
 
     def validate(self, config: dict[str, Any], ctx: Context) -> None:
         """Check a configuration beyond the schema's validators (values may be Unknown)."""
@@ -78,14 +87,15 @@ class Resource:
         )
 
 
-class DataSource:
-    """A data source type. Subclasses set `type_name`, `schema` and `read`."""
+class DataSource(Generic[ClientT]):
+    """A data source type. Subclasses set `type_name`, `schema` and `read`; `self.client` is
+    typed `ClientT` as for `Resource`."""
 
     type_name: ClassVar[str]
     schema: ClassVar[Schema]
 
-    def __init__(self, client: Any) -> None:
-        self.client = client
+    def __init__(self, client: ClientT) -> None:
+        self.client: ClientT = client
 
     def validate(self, config: dict[str, Any], ctx: Context) -> None:
         """Check a configuration beyond the schema's validators (values may be Unknown)."""
@@ -100,8 +110,8 @@ class Provider:
 
     type_name: ClassVar[str]
     schema: ClassVar[Schema] = Schema()
-    resources: ClassVar[Sequence[type[Resource]]] = ()
-    data_sources: ClassVar[Sequence[type[DataSource]]] = ()
+    resources: ClassVar[Sequence[type[Resource[Any]]]] = ()
+    data_sources: ClassVar[Sequence[type[DataSource[Any]]]] = ()
 
     def validate_config(self, config: dict[str, Any], ctx: Context) -> None:
         """Check the provider configuration beyond its schema (values may be Unknown)."""

@@ -373,12 +373,7 @@ class FakeClient:
         self.networks: Any = _SpellsIds(cloud)
         self.servers: Any = _SpellsIds(cloud)
         self.coordination = Coordination()
-        self.bound_with: list[Any] = []
 
     def next_walk(self) -> FakeClient:
         """The client of a later Terraform command: same cloud, fresh coordination."""
         return FakeClient(self.cloud)
-
-    def bound(self, cancelled: Any) -> FakeClient:
-        self.bound_with.append(cancelled)
-        return self

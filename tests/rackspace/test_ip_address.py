@@ -440,11 +440,23 @@ def test_import(cloud):
     assert "UUID" in exc.value.detail
 
 
-def test_operations_use_the_context_cancel_event(cloud):
-    client = FakeClient(cloud)
+def test_operations_run_under_the_rpc_cancel_event(cloud):
+    """The core makes the RPC's event current for the resource's calls (the transport reads
+    it), so resource code binds nothing by hand."""
+    from provider.plugin.context import cancellation_scope, current_cancellation
+
+    seen = []
+
+    class Recording(FakeCloud):
+        def get_ip_address(self, ip_id: str) -> dict:
+            seen.append(current_cancellation())
+            return super().get_ip_address(ip_id)
+
     c = ctx()
-    IPAddress(client).read({"id": "x"}, c)
-    assert client.bound_with == [c.cancelled]
+    with cancellation_scope(c.cancelled):
+        IPAddress(FakeClient(Recording())).read({"id": "x"}, c)
+    assert seen == [c.cancelled]
+    assert current_cancellation() is None
 
 
 # ---------------------------------------------------------------- removals in the same walk

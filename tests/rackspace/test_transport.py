@@ -259,3 +259,18 @@ def test_json_and_headers_sent():
         assert rec.headers["content-type"] == "application/json"
         assert rec.headers["x-auth-token"] == "t"
         assert rec.headers["accept"] == "application/json"
+
+
+def test_cancel_comes_from_the_current_rpc():
+    """Under an RPC's cancellation scope the transport stops on that RPC's event, with no
+    event passed by the caller (resources call `self.client...` and bind nothing)."""
+    from provider.plugin.context import cancellation_scope
+
+    cancel = threading.Event()
+    with ScriptedServer(sequence((413, {"Retry-After": "4"}, "wait"), OK)) as srv:
+        threading.Timer(0.2, cancel.set).start()
+        started = time.monotonic()
+        with cancellation_scope(cancel), pytest.raises(Cancelled):
+            transport().request("GET", srv.url + "/x")
+        assert time.monotonic() - started < 2
+        assert len(srv.requests) == 1

@@ -3,53 +3,55 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
 
 from provider.rackspace.api.coordination import Coordination
-from provider.rackspace.api.errors import Unauthorized
-from provider.rackspace.api.identity import Identity, Token
 from provider.rackspace.api.networks import NetworksApi
 from provider.rackspace.api.servers import ServersApi
-from provider.rackspace.api.transport import Response, Transport
+from provider.rackspace.api.session import NETWORKS, SERVERS, Query, Session
 
 if TYPE_CHECKING:
+    from provider.rackspace.api.identity import Identity, Token
+    from provider.rackspace.api.transport import Response, Transport
     from provider.rackspace.config import Settings
 
-NETWORKS = "cloudNetworks"
-SERVERS = "cloudServersOpenStack"
-
-Query = Mapping[str, Any] | Iterable[tuple[str, Any]] | None
+__all__ = ["NETWORKS", "SERVERS", "RackspaceClient", "connect"]
 
 
 class RackspaceClient:
-    """Authenticated access to Cloud Networks and Cloud Servers in one region."""
+    """Authenticated access to Cloud Networks and Cloud Servers in one region.
+
+    One per configured provider (one Terraform graph walk), shared by every operation: each
+    call is cancelled by the RPC it runs under (the transport reads
+    `provider.plugin.context.current_cancellation()`), so nothing is bound per operation.
+    """
 
     def __init__(
         self,
         transport: Transport,
         identity: Identity,
         region: str,
-        cancelled: threading.Event | None = None,
         coordination: Coordination | None = None,
     ) -> None:
-        self.transport = transport
-        self.identity = identity
-        self.region = region
-        self.cancelled = cancelled
-        # One per configured provider (one Terraform graph walk), shared by `bound` copies.
+        self.session = Session(transport, identity, region)
         self.coordination = coordination or Coordination()
-        self.networks = NetworksApi(self)
-        self.servers = ServersApi(self)
+        self.networks = NetworksApi(self.session)
+        self.servers = ServersApi(self.session)
 
-    def bound(self, cancelled: threading.Event | None) -> RackspaceClient:
-        """The same client (same pool and token) cancelled by `cancelled` instead."""
-        if cancelled is None or cancelled is self.cancelled:
-            return self
-        return RackspaceClient(
-            self.transport, self.identity, self.region, cancelled, self.coordination
-        )
+    @property
+    def transport(self) -> Transport:
+        """The HTTP session (pool, retries)."""
+        return self.session.transport
+
+    @property
+    def identity(self) -> Identity:
+        """Where tokens come from."""
+        return self.session.identity
+
+    @property
+    def region(self) -> str:
+        """The configured region."""
+        return self.session.region
 
     def authenticate(self) -> Token:
         """Get a token and check that both services have an endpoint in the region."""
@@ -73,39 +75,9 @@ class RackspaceClient:
         json_body: Any = None,
         idempotent: bool | None = None,
     ) -> Response:
-        """Call `path` on `service`'s regional endpoint; re-authenticates once on a 401."""
-        token = self.identity.token()
-        try:
-            return self._send(token, service, method, path, query, json_body, idempotent)
-        except Unauthorized:
-            # The token may have been revoked or expired early: one fresh token, one more try.
-            self.identity.invalidate(token.id)
-            token = self.identity.token()
-            return self._send(token, service, method, path, query, json_body, idempotent)
-
-    def _send(
-        self,
-        token: Token,
-        service: str,
-        method: str,
-        path: str,
-        query: Query,
-        json_body: Any,
-        idempotent: bool | None,
-    ) -> Response:
-        url = token.endpoint(service, self.region) + path
-        if query:
-            items = query.items() if isinstance(query, Mapping) else query
-            pairs = [(k, v) for k, v in items if v is not None]
-            if pairs:
-                url += "?" + urlencode(pairs, doseq=True)
-        return self.transport.request(
-            method,
-            url,
-            headers={"X-Auth-Token": token.id},
-            json_body=json_body,
-            idempotent=idempotent,
-            cancelled=self.cancelled,
+        """Call `path` on `service`'s regional endpoint (see `Session.request`)."""
+        return self.session.request(
+            service, method, path, query=query, json_body=json_body, idempotent=idempotent
         )
 
     def close(self) -> None:
@@ -114,7 +86,15 @@ class RackspaceClient:
 
 
 def connect(settings: Settings, cancelled: threading.Event | None = None) -> RackspaceClient:
-    """Build the client for `settings` (does not call the API yet)."""
+    """Build the client for `settings` (does not call the API yet).
+
+    `cancelled` stops calls made outside any RPC's cancellation scope (the provider's own, set
+    by StopProvider too); inside one, the RPC's event is used.
+    """
+    # The HTTP stack (urllib3) comes in here, once the provider is configured.
+    from provider.rackspace.api.identity import Identity
+    from provider.rackspace.api.transport import Transport
+
     version = _version()
     transport = Transport(
         timeout=settings.request_timeout,
@@ -132,7 +112,7 @@ def connect(settings: Settings, cancelled: threading.Event | None = None) -> Rac
         password=settings.password,
         tenant_id=settings.tenant_id,
     )
-    return RackspaceClient(transport, identity, settings.region, cancelled)
+    return RackspaceClient(transport, identity, settings.region)
 
 
 def _version() -> str:

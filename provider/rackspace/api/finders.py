@@ -13,17 +13,23 @@ Ids may come in any letter case: they are compared with what the API returns thr
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from provider.rackspace.api.errors import NotFound
 from provider.rackspace.api.ids import api_id, api_ids
+
+if TYPE_CHECKING:
+    from provider.rackspace.api.client import RackspaceClient
 
 # Why an object named in a request was not found.
 NO_SUCH_SERVER = "no such server in this account and region"
 NO_SUCH_PORT = "no such port in this account and region"
 
 
-def find_missing_servers(client: Any, network_id: str, server_ids: Iterable[str]) -> dict[str, str]:
+def find_missing_servers(
+    client: RackspaceClient, network_id: str, server_ids: Iterable[str]
+) -> dict[str, str]:
     """Servers (ids as given) that have no port on `network_id`, with the reason.
 
     One port listing for the network, then one server lookup per server without a port there,
@@ -44,7 +50,9 @@ def find_missing_servers(client: Any, network_id: str, server_ids: Iterable[str]
     return missing
 
 
-def find_missing_ports(client: Any, network_id: str, port_ids: Iterable[str]) -> dict[str, str]:
+def find_missing_ports(
+    client: RackspaceClient, network_id: str, port_ids: Iterable[str]
+) -> dict[str, str]:
     """Ports (ids as given) that do not exist, or are not on `network_id`, with the reason."""
     wanted = list(port_ids)
     found = {
@@ -61,7 +69,7 @@ def find_missing_ports(client: Any, network_id: str, port_ids: Iterable[str]) ->
     return missing
 
 
-def find_association_blocker(client: Any, server_id: str, ip_id: str) -> str | None:
+def find_association_blocker(client: RackspaceClient, server_id: str, ip_id: str) -> str | None:
     """Why an association PUT found nothing: "server" (no such server), "ip" (no such IP),
     "ports" (the IP is on none of the server's ports), or None when all three look fine."""
     try:
@@ -80,7 +88,7 @@ def find_association_blocker(client: Any, server_id: str, ip_id: str) -> str | N
 
 
 def find_shared_ips_on(
-    client: Any,
+    client: RackspaceClient,
     network_id: str,
     *,
     port_ids: Iterable[str] | None = None,
@@ -111,7 +119,7 @@ def find_shared_ips_on(
 
 
 def find_unknown_references(
-    client: Any,
+    client: RackspaceClient,
     network_id: str,
     *,
     server_ids: Iterable[str] | None = None,
@@ -135,7 +143,7 @@ def find_unknown_references(
         sid = api_id(server_id)
         if sid in attached:
             continue
-        if once(("server", sid), lambda sid=sid: _exists(lambda: client.servers.get_server(sid))):
+        if once(("server", sid), partial(_exists, partial(client.servers.get_server, sid))):
             missing[server_id] = f"has no port on network {network_id}"
         else:
             missing[server_id] = NO_SUCH_SERVER
@@ -144,7 +152,7 @@ def find_unknown_references(
         pid = api_id(port_id)
         if pid in on_network:
             continue
-        found = once(("port", pid), lambda pid=pid: client.networks.list_ports(ids=[pid]))
+        found = once(("port", pid), partial(client.networks.list_ports, ids=[pid]))
         elsewhere = [p for p in found if api_id(p.get("id") or "") == pid]
         missing[port_id] = (
             f"is on network {elsewhere[0].get('network_id')}, not {network_id}"
@@ -154,7 +162,7 @@ def find_unknown_references(
     return missing
 
 
-def server_exists(client: Any, server_id: str) -> bool:
+def server_exists(client: RackspaceClient, server_id: str) -> bool:
     """Whether the server exists in this account and region (looked up once per walk)."""
     sid = api_id(server_id)
     return bool(
@@ -164,7 +172,7 @@ def server_exists(client: Any, server_id: str) -> bool:
     )
 
 
-def ip_address_exists(client: Any, ip_id: str) -> bool:
+def ip_address_exists(client: RackspaceClient, ip_id: str) -> bool:
     """Whether the IP exists in this account and region (looked up once per walk)."""
     iid = api_id(ip_id)
     return bool(
@@ -174,7 +182,7 @@ def ip_address_exists(client: Any, ip_id: str) -> bool:
     )
 
 
-def ip_ids_on_network(client: Any, network_id: str) -> frozenset[str]:
+def ip_ids_on_network(client: RackspaceClient, network_id: str) -> frozenset[str]:
     """Every IP id on the network when this walk first asked (one listing per network per
     walk, shared by all its creates; errors are not remembered, so the next caller asks again).
     """
@@ -188,7 +196,7 @@ def ip_ids_on_network(client: Any, network_id: str) -> frozenset[str]:
     )
 
 
-def find_servers_of_ports(client: Any, ip: dict[str, Any]) -> frozenset[str]:
+def find_servers_of_ports(client: RackspaceClient, ip: dict[str, Any]) -> frozenset[str]:
     """The servers (as the API spells them) whose ports on the IP's network carry the IP."""
     wanted = set(api_ids(ip["port_ids"]))
     ports = client.networks.list_ports(network_id=ip.get("network_id") or None)
@@ -200,7 +208,7 @@ def find_servers_of_ports(client: Any, ip: dict[str, Any]) -> frozenset[str]:
 
 
 def find_associated_servers(
-    client: Any, ip_id: str, only_ports: Iterable[str] | None = None
+    client: RackspaceClient, ip_id: str, only_ports: Iterable[str] | None = None
 ) -> list[str]:
     """Servers (sorted) still explicitly associated with the IP, looking only at the servers
     of `only_ports` when given. Raises `ApiError` when a lookup fails."""
@@ -241,7 +249,7 @@ def _answers(item: dict[str, Any], filters: dict[str, Any]) -> bool:
 
 
 def find_ports(
-    client: Any, *, device_id: str | None = None, network_id: str | None = None
+    client: RackspaceClient, *, device_id: str | None = None, network_id: str | None = None
 ) -> list[dict[str, Any]]:
     """Ports of the tenant on a server and/or network (ids in any letter case). The filters
     are applied again to the answer: one the API ignored must not widen it."""
@@ -249,7 +257,7 @@ def find_ports(
     return [p for p in ports if _answers(p, {"device_id": device_id, "network_id": network_id})]
 
 
-def find_ip_addresses(client: Any, **filters: Any) -> list[dict[str, Any]]:
+def find_ip_addresses(client: RackspaceClient, **filters: Any) -> list[dict[str, Any]]:
     """IP addresses of the tenant matching `filters` (query parameters; ids in any letter
     case). `network_id`, `type` and `version` are applied again to the answer (an IP object
     carries no `device_id`): a filter the API ignored must not widen it."""

@@ -6,11 +6,13 @@ import hashlib
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from provider.plugin.logging import get_logger, register_secret
 from provider.rackspace.api.errors import ApiError, EndpointNotFound
-from provider.rackspace.api.transport import Transport
+
+if TYPE_CHECKING:
+    from provider.rackspace.api.transport import Transport
 
 log = get_logger("rackspace.identity")
 

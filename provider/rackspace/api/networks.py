@@ -7,14 +7,12 @@ pass ids in any letter case.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from provider.rackspace.api.errors import ApiError
 from provider.rackspace.api.ids import api_id, api_ids
-
-if TYPE_CHECKING:
-    from provider.rackspace.api.client import RackspaceClient
+from provider.rackspace.api.session import NETWORKS, Session
 
 # Neutron pages lists at 100 items; this bounds a runaway `next` chain.
 _MAX_PAGES = 1000
@@ -36,13 +34,11 @@ def normalize_ip(raw: dict[str, Any]) -> dict[str, Any]:
 class NetworksApi:
     """Calls to the `cloudNetworks` endpoint (paths relative to its `/v2.0` base)."""
 
-    def __init__(self, client: RackspaceClient) -> None:
-        self._client = client
+    def __init__(self, session: Session) -> None:
+        self._session = session
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        from provider.rackspace.api.client import NETWORKS
-
-        return self._client.request(NETWORKS, method, path, **kwargs).json()
+        return self._session.request(NETWORKS, method, path, **kwargs).json()
 
     def _list(self, path: str, key: str, query: list[tuple[str, Any]]) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []

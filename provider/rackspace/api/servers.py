@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from provider.rackspace.api.errors import ApiError, BadRequest
 from provider.rackspace.api.ids import api_id
-
-if TYPE_CHECKING:
-    from provider.rackspace.api.client import RackspaceClient
+from provider.rackspace.api.session import SERVERS, Session
 
 
 class AlreadyAssociated(BadRequest):
@@ -28,13 +26,11 @@ def association_key(server_id: str, ip_id: str) -> tuple[str, str, str]:
 class ServersApi:
     """Calls to the `cloudServersOpenStack` endpoint (its publicURL ends in `/v2/{tenant}`)."""
 
-    def __init__(self, client: RackspaceClient) -> None:
-        self._client = client
+    def __init__(self, session: Session) -> None:
+        self._session = session
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        from provider.rackspace.api.client import SERVERS
-
-        return self._client.request(SERVERS, method, path, **kwargs).json()
+        return self._session.request(SERVERS, method, path, **kwargs).json()
 
     def get_server(self, server_id: str) -> dict[str, Any]:
         """One server; raises `NotFound` for an unknown server."""

@@ -22,6 +22,7 @@ import urllib3
 from urllib3 import exceptions as u3
 from urllib3.util import parse_url
 
+from provider.plugin.context import current_cancellation
 from provider.plugin.logging import get_logger
 from provider.rackspace.api.errors import (
     AmbiguousOutcome,
@@ -120,10 +121,15 @@ class Transport:
         `idempotent` defaults to False for POST. A non-idempotent request is retried only when
         it certainly was not acted on (no connection, or 413 / 429 / 503); otherwise
         `AmbiguousOutcome` (no answer) or the server error (500 / 502) is raised.
+        Cancellation (`Cancelled`, checked before each attempt and during each wait) comes from
+        `cancelled`, else the current RPC's event (`current_cancellation()`), else the
+        transport's own.
         """
         if idempotent is None:
             idempotent = method.upper() != "POST"
-        cancel = cancelled or self.cancelled
+        # The RPC's own event when running under one (StopProvider sets it), so a caller never
+        # binds cancellation by hand; the transport's event otherwise.
+        cancel = cancelled or current_cancellation() or self.cancelled
         all_headers = {"Accept": "application/json", "User-Agent": self.user_agent}
         body: bytes | None = None
         if json_body is not None:

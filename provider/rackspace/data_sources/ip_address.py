@@ -18,11 +18,12 @@ from provider.plugin import (
     String,
     uuid,
 )
+from provider.rackspace.api.client import RackspaceClient
 from provider.rackspace.api.errors import ApiError, NotFound
 from provider.rackspace.diagnostics import api_error
 
 
-class IPAddressDataSource(DataSource):
+class IPAddressDataSource(DataSource[RackspaceClient]):
     """Look up an IP address of the account by its id or by the address itself."""
 
     type_name: ClassVar[str] = "rackspace_ip_address"
@@ -54,7 +55,7 @@ class IPAddressDataSource(DataSource):
 
     def read(self, config: dict[str, Any], ctx: Context) -> dict[str, Any]:
         """GET by id, or list and match the address."""
-        api = self.client.bound(ctx.cancelled).networks
+        api = self.client.networks
         if config.get("id"):
             ip_id = config["id"]
             try:

@@ -16,13 +16,14 @@ from provider.plugin import (
     one_of,
     uuid,
 )
+from provider.rackspace.api.client import RackspaceClient
 from provider.rackspace.api.errors import ApiError, NotFound
 from provider.rackspace.api.finders import find_ip_addresses
 from provider.rackspace.data_sources._shapes import IP_ADDRESS_OBJECT, filter_id, ip_object
 from provider.rackspace.diagnostics import api_error
 
 
-class IPAddressesDataSource(DataSource):
+class IPAddressesDataSource(DataSource[RackspaceClient]):
     """List IP addresses, optionally filtered by network, server, type and version."""
 
     type_name: ClassVar[str] = "rackspace_ip_addresses"
@@ -55,7 +56,6 @@ class IPAddressesDataSource(DataSource):
     def read(self, config: dict[str, Any], ctx: Context) -> dict[str, Any]:
         """List with the filters (the client applies them again, since the API may ignore
         some, and in any letter case)."""
-        client = self.client.bound(ctx.cancelled)
         version = config.get("version")
         filters = {
             "network_id": config.get("network_id"),
@@ -64,7 +64,7 @@ class IPAddressesDataSource(DataSource):
             "version": int(version) if version is not None else None,
         }
         try:
-            ips = find_ip_addresses(client, **filters)
+            ips = find_ip_addresses(self.client, **filters)
         except NotFound as err:
             raise api_error("Failed to list IP addresses", err, path=("server_id",)) from None
         except ApiError as err:

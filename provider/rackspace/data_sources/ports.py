@@ -15,6 +15,7 @@ from provider.plugin import (
     String,
     uuid,
 )
+from provider.rackspace.api.client import RackspaceClient
 from provider.rackspace.api.errors import ApiError
 from provider.rackspace.api.finders import find_ports
 from provider.rackspace.data_sources._shapes import filter_id
@@ -32,7 +33,7 @@ PORT_OBJECT = Object(
 )
 
 
-class PortsDataSource(DataSource):
+class PortsDataSource(DataSource[RackspaceClient]):
     """Ports of the account, filtered by server and/or network."""
 
     type_name: ClassVar[str] = "rackspace_ports"
@@ -61,9 +62,7 @@ class PortsDataSource(DataSource):
         """GET /ports with the filters (the client applies them again, in any letter case)."""
         server_id, network_id = config.get("server_id"), config.get("network_id")
         try:
-            ports = find_ports(
-                self.client.bound(ctx.cancelled), device_id=server_id, network_id=network_id
-            )
+            ports = find_ports(self.client, device_id=server_id, network_id=network_id)
         except ApiError as err:
             raise api_error("Failed to list ports", err) from None
         found = [_port(p) for p in ports]

@@ -16,11 +16,12 @@ from provider.plugin import (
     String,
     uuid,
 )
+from provider.rackspace.api.client import RackspaceClient
 from provider.rackspace.api.errors import ApiError, NotFound
 from provider.rackspace.diagnostics import api_error
 
 
-class ServerIPAssociationsDataSource(DataSource):
+class ServerIPAssociationsDataSource(DataSource[RackspaceClient]):
     """The shared IPs a server is explicitly associated with."""
 
     type_name: ClassVar[str] = "rackspace_server_ip_associations"
@@ -43,7 +44,7 @@ class ServerIPAssociationsDataSource(DataSource):
         """GET the server's `ip_associations` list."""
         server_id = config["server_id"]
         try:
-            associations = self.client.bound(ctx.cancelled).servers.list_ip_associations(server_id)
+            associations = self.client.servers.list_ip_associations(server_id)
         except NotFound:
             raise ProviderError(
                 "Server not found",

@@ -26,6 +26,7 @@ from provider.plugin import (
     semantically_equal,
     uuid,
 )
+from provider.rackspace.api.client import RackspaceClient
 from provider.rackspace.api.coordination import Coordination
 from provider.rackspace.api.errors import (
     AmbiguousOutcome,
@@ -78,7 +79,7 @@ def _had_servers(prior: Any, planned: Any) -> bool:
     return prior is not None
 
 
-class IPAddress(Resource):
+class IPAddress(Resource[RackspaceClient]):
     """A shared IP (Cloud Networks `ip_addresses`) provisioned on the given ports or servers."""
 
     type_name: ClassVar[str] = TYPE_NAME
@@ -164,7 +165,7 @@ class IPAddress(Resource):
             return planned
         if servers is None or servers is Unknown or Unknown in servers:
             return planned
-        client = self.client.bound(ctx.cancelled)
+        client = self.client
         try:
             held = find_servers_of_ports(client, prior)
         except ApiError as err:
@@ -193,7 +194,7 @@ class IPAddress(Resource):
         several is ambiguous and named in an error. When the API cannot be asked, the
         uncertainty goes into state (a tainted object with no id yet), for `read` to settle.
         """
-        client = self.client.bound(ctx.cancelled)
+        client = self.client
         coordination = client.coordination
         summary = "Failed to create shared IP"
         # Creates of one walk on the same ports (or servers) run one at a time, so that
@@ -272,7 +273,7 @@ class IPAddress(Resource):
     def read(self, state: dict[str, Any], ctx: Context) -> dict[str, Any] | None:
         """GET the IP; None (removed from state) when it is gone. A create left unresolved is
         settled first: its IP adopted, or None when it made none."""
-        client = self.client.bound(ctx.cancelled)
+        client = self.client
         if _PENDING in ctx.private:
             ip = _settle(client, state, ctx)
             if ip is None:
@@ -299,7 +300,7 @@ class IPAddress(Resource):
         self, prior: dict[str, Any], planned: dict[str, Any], ctx: Context
     ) -> dict[str, Any]:
         """PUT the new `port_ids` (the only argument updated in place)."""
-        client = self.client.bound(ctx.cancelled)
+        client = self.client
         ip_id = prior["id"]
         port_ids = planned.get("port_ids")
         try:
@@ -345,7 +346,7 @@ class IPAddress(Resource):
 
     def delete(self, state: dict[str, Any], ctx: Context) -> None:
         """DELETE the IP; a missing IP is success."""
-        client = self.client.bound(ctx.cancelled)
+        client = self.client
         ip_id = state["id"]
         if _PENDING in ctx.private:
             # A create left unresolved: delete what it made, if it made anything.
@@ -381,7 +382,7 @@ class IPAddress(Resource):
             )
         # A server's own fixed IP has one port and is not ours to manage: refuse it here rather
         # than let the next plan fail on the two-port rule (or a destroy try to de-allocate it).
-        client = self.client.bound(ctx.cancelled)
+        client = self.client
         partial = {name: None for name in self.schema.attributes} | {"id": import_id}
         try:
             ip = client.networks.get_ip_address(import_id)
@@ -672,7 +673,7 @@ def _check_references(
     checked_ports = new.get("port_ids") if planned.get("server_ids") is None else None
     try:
         missing = find_unknown_references(
-            client.bound(ctx.cancelled),
+            client,
             network_id,
             server_ids=new.get("server_ids"),
             port_ids=checked_ports,

@@ -19,6 +19,7 @@ from provider.plugin import (
     UseStateForUnknown,
     uuid,
 )
+from provider.rackspace.api.client import RackspaceClient
 from provider.rackspace.api.coordination import Coordination
 from provider.rackspace.api.errors import ApiError, BadRequest, NotFound
 from provider.rackspace.api.finders import (
@@ -36,7 +37,7 @@ TYPE_NAME = "rackspace_server_ip_association"
 _PAIR = CaseInsensitiveString("ServerIPPair")
 
 
-class ServerIPAssociation(Resource):
+class ServerIPAssociation(Resource[RackspaceClient]):
     """One explicit association (Cloud Servers `ip_associations`) of a shared IP with a server."""
 
     type_name: ClassVar[str] = TYPE_NAME
@@ -110,7 +111,6 @@ class ServerIPAssociation(Resource):
             return planned  # no API to ask (an unconfigured provider in tests)
         if not plan_checks_allowed(ctx.terraform_version):
             return planned  # the apply names what is missing instead
-        client = self.client.bound(ctx.cancelled)
         checks = (
             ("server_id", "Server", server_exists),
             ("ip_address_id", "Shared IP", ip_address_exists),
@@ -120,7 +120,7 @@ class ServerIPAssociation(Resource):
             if not isinstance(value, str) or (prior is not None and prior.get(name) == value):
                 continue
             try:
-                found = exists(client, value)
+                found = exists(self.client, value)
             except ApiError as err:
                 ctx.log.warning("could not check %s %s at plan time: %s", name, value, err)
                 continue
@@ -135,25 +135,24 @@ class ServerIPAssociation(Resource):
     def create(self, planned: dict[str, Any], ctx: Context) -> dict[str, Any]:
         """PUT the association. One the API already holds is taken over with a warning (see
         the schema description for why not an error)."""
-        client = self.client.bound(ctx.cancelled)
         server_id, ip_id = planned["server_id"], planned["ip_address_id"]
         key = association_key(server_id, ip_id)
-        coordination = client.coordination
+        coordination = self.client.coordination
         summary = f"Failed to associate shared IP {ip_id} with server {server_id}"
         with _exclusive(coordination, key, ctx, summary):
             # Asked first, because the PUT's status cannot say whether it existed: the real
             # API answers 200 to new associations too (research §5.8).
-            existing = self._find(client, server_id, ip_id, summary)
+            existing = self._find(self.client, server_id, ip_id, summary)
             if existing is None:
-                created = self._put(client, server_id, ip_id, summary)
+                created = self._put(self.client, server_id, ip_id, summary)
                 if created is not None:
                     # A destroy of this walk that reaches the same association later (the
                     # stale state of a renamed or replaced instance) must leave it.
                     coordination.record_created(key)
-                    address = created.get("address") or self._address_of(client, ip_id)
+                    address = created.get("address") or self._address_of(self.client, ip_id)
                     return _state(planned["server_id"], planned["ip_address_id"], address)
                 # The PUT said it already exists: someone made it since the lookup.
-                existing = self._find(client, server_id, ip_id, summary)
+                existing = self._find(self.client, server_id, ip_id, summary)
                 if existing is None:
                     raise ProviderError(
                         summary,
@@ -168,15 +167,14 @@ class ServerIPAssociation(Resource):
             # renamed key) must now leave it to this one.
             coordination.record_created(key)
         ctx.warn(*_already_associated(planned, existing))
-        address = existing.get("address") or self._address_of(client, ip_id)
+        address = existing.get("address") or self._address_of(self.client, ip_id)
         return _state(planned["server_id"], planned["ip_address_id"], address)
 
     def read(self, state: dict[str, Any], ctx: Context) -> dict[str, Any] | None:
         """List the server's associations; None when the server or the association is gone."""
-        client = self.client.bound(ctx.cancelled)
         server_id, ip_id = state["server_id"], state["ip_address_id"]
         try:
-            found = client.servers.find_ip_association(server_id, ip_id)
+            found = self.client.servers.find_ip_association(server_id, ip_id)
         except NotFound:
             ctx.log.info("server %s is gone; removing its association from state", server_id)
             return None
@@ -193,11 +191,10 @@ class ServerIPAssociation(Resource):
     def delete(self, state: dict[str, Any], ctx: Context) -> None:
         """DELETE the association; 404 (already gone) is success. Left in place when an instance
         created in this same walk holds it (a replacement or a renamed key)."""
-        client = self.client.bound(ctx.cancelled)
         server_id, ip_id = state["server_id"], state["ip_address_id"]
         key = association_key(server_id, ip_id)
         summary = f"Failed to remove the association of shared IP {ip_id} with server {server_id}"
-        coordination = client.coordination
+        coordination = self.client.coordination
         with _exclusive(coordination, key, ctx, summary):
             if coordination.hand_over(key):
                 ctx.log.info(
@@ -209,7 +206,7 @@ class ServerIPAssociation(Resource):
                 return
             try:
                 with coordination.removing(ip_id):
-                    client.servers.disassociate(server_id, ip_id)
+                    self.client.servers.disassociate(server_id, ip_id)
             except NotFound:
                 return
             except ApiError as err:
@@ -229,7 +226,9 @@ class ServerIPAssociation(Resource):
         return _state(parts[0], parts[1], None)
 
     @staticmethod
-    def _find(client: Any, server_id: str, ip_id: str, summary: str) -> dict[str, Any] | None:
+    def _find(
+        client: RackspaceClient, server_id: str, ip_id: str, summary: str
+    ) -> dict[str, Any] | None:
         try:
             return client.servers.find_ip_association(server_id, ip_id)
         except NotFound as err:
@@ -244,7 +243,9 @@ class ServerIPAssociation(Resource):
             raise api_error(summary, err) from None
 
     @staticmethod
-    def _put(client: Any, server_id: str, ip_id: str, summary: str) -> dict[str, Any] | None:
+    def _put(
+        client: RackspaceClient, server_id: str, ip_id: str, summary: str
+    ) -> dict[str, Any] | None:
         """PUT the association: its `{id, address}` (address may be ""), None if it existed."""
         try:
             return client.servers.associate(server_id, ip_id) or {}
@@ -265,7 +266,7 @@ class ServerIPAssociation(Resource):
             raise api_error(summary, err) from None
 
     @staticmethod
-    def _address_of(client: Any, ip_id: str) -> str:
+    def _address_of(client: RackspaceClient, ip_id: str) -> str:
         try:
             return client.networks.get_ip_address(ip_id).get("address") or ""
         except ApiError:
@@ -323,7 +324,7 @@ def _declared_twice(planned: dict[str, Any]) -> ProviderError:
     )
 
 
-def _missing_for_association(client: Any, server_id: str, ip_id: str) -> str:
+def _missing_for_association(client: RackspaceClient, server_id: str, ip_id: str) -> str:
     """Which of the association's objects is missing, by asking for each (best effort)."""
     try:
         blocker = find_association_blocker(client, server_id, ip_id)
