@@ -1,8 +1,8 @@
 """A second local user for the security tests: a real uid, probing from a fresh process.
 
 Root is needed to create the user and to switch to it; tests call `require_root()` first.
-Each probe starts a fresh interpreter as the other identity (`setgroups`/`setgid`/`setuid`
-between fork and exec), tries one operation and reports 0 or the errno through its exit
+Each probe starts a fresh interpreter as the other identity (through util-linux's
+`setpriv`), tries one operation and reports 0 or the errno through its exit
 code, so nothing is mocked.
 """
 
@@ -57,9 +57,11 @@ class Probe:
     path: str
 
 
-# Run in a fresh interpreter: forking pytest itself is unsafe once gRPC has started threads in
-# it (a forked child crashed with SIGSEGV under load), while subprocess drops the identity in
-# C between fork and exec. The exit code is 0 on success, else the errno.
+# Run in a fresh interpreter, switched to the other identity by util-linux's `setpriv`: a
+# fork of pytest that runs code before exec (os.fork, or subprocess with user=/group=, which
+# cannot use vfork) also runs gRPC's fork handlers once gRPC has started threads here, and such
+# children crashed with SIGSEGV/SIGBUS under load. A plain subprocess uses vfork and runs none.
+# The exit code is 0 on success, else the errno.
 _PROBE = """
 import socket, sys
 kind, path = sys.argv[1], sys.argv[2]
@@ -88,11 +90,20 @@ def _interpreter_for_others() -> str:
 def as_user(probe: Probe, *, extra_groups: tuple[int, ...] = ()) -> int:
     """Try `probe` as the second user in a fresh process; 0 on success, else the errno."""
     user = other_user()
+    groups = ["--groups", ",".join(map(str, extra_groups))] if extra_groups else ["--clear-groups"]
     done = subprocess.run(
-        [_interpreter_for_others(), "-I", "-c", _PROBE, probe.kind, probe.path],
-        user=user.pw_uid,
-        group=user.pw_gid,
-        extra_groups=list(extra_groups),
+        [
+            "setpriv",
+            f"--reuid={user.pw_uid}",
+            f"--regid={user.pw_gid}",
+            *groups,
+            _interpreter_for_others(),
+            "-I",
+            "-c",
+            _PROBE,
+            probe.kind,
+            probe.path,
+        ],
         cwd="/",
         capture_output=True,
         timeout=30,
