@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
 from provider.plugin import ProviderError
 from provider.plugin.diagnostics import Path
 from provider.rackspace.api.errors import ApiError, Cancelled, ConnectionFailed
+
+if TYPE_CHECKING:
+    from provider.plugin import Context
+    from provider.rackspace.api.coordination import Coordination
 
 # What to do when no response came, by `ConnectionFailed.kind`. Only a timeout is helped by a
 # longer `request_timeout`; a wrong host or port is not.
@@ -63,3 +71,18 @@ def api_error(
     if advice:
         detail = f"{detail}\n\n{advice}"
     return ProviderError(summary, detail, path=path)
+
+
+@contextmanager
+def one_at_a_time(
+    coordination: Coordination, key: Hashable, ctx: Context, summary: str
+) -> Iterator[None]:
+    """Hold `key` exclusively within this walk (one create per target, one operation per
+    association); when Terraform stops while waiting, raise `ProviderError(summary, ...)`."""
+    try:
+        with coordination.exclusive(key, ctx.cancelled):
+            yield
+    except InterruptedError:
+        raise ProviderError(
+            summary, "Terraform is stopping; the operation was abandoned before it started."
+        ) from None

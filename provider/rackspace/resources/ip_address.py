@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 from provider.plugin import (
@@ -27,7 +26,6 @@ from provider.plugin import (
     uuid,
 )
 from provider.rackspace.api.client import RackspaceClient
-from provider.rackspace.api.coordination import Coordination
 from provider.rackspace.api.errors import (
     AmbiguousOutcome,
     ApiError,
@@ -45,7 +43,7 @@ from provider.rackspace.api.finders import (
     ip_ids_on_network,
     removed_ids,
 )
-from provider.rackspace.diagnostics import api_error
+from provider.rackspace.diagnostics import api_error, one_at_a_time
 from provider.rackspace.resources._compat import plan_checks_allowed
 from provider.rackspace.validators import at_least, is_uuid
 
@@ -199,7 +197,7 @@ class IPAddress(Resource[RackspaceClient]):
         summary = "Failed to create shared IP"
         # Creates of one walk on the same ports (or servers) run one at a time, so that
         # "new since my POST" can only be my IP or another process's.
-        with _exclusive(coordination, ("ip-create", *_target(planned)), ctx, summary):
+        with one_at_a_time(coordination, ("ip-create", *_target(planned)), ctx, summary):
             try:
                 before = ip_ids_on_network(client, planned["network_id"])
             except ApiError as err:
@@ -629,20 +627,6 @@ def _ambiguous(
         f"\n\n  terraform import {TYPE_NAME}.<name> {ids[0]}\n\n(or an `import` block on "
         "Terraform 1.5 and later), then run apply again.",
     )
-
-
-@contextmanager
-def _exclusive(
-    coordination: Coordination, key: Hashable, ctx: Context, summary: str
-) -> Iterator[None]:
-    """One create at a time per target within this walk."""
-    try:
-        with coordination.exclusive(key, ctx.cancelled):
-            yield
-    except InterruptedError:
-        raise ProviderError(
-            summary, "Terraform is stopping; the operation was abandoned before it started."
-        ) from None
 
 
 def _check_references(

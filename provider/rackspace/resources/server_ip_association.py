@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
-from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from provider.plugin import (
@@ -20,7 +18,6 @@ from provider.plugin import (
     uuid,
 )
 from provider.rackspace.api.client import RackspaceClient
-from provider.rackspace.api.coordination import Coordination
 from provider.rackspace.api.errors import ApiError, BadRequest, NotFound
 from provider.rackspace.api.finders import (
     find_association_blocker,
@@ -28,7 +25,7 @@ from provider.rackspace.api.finders import (
     server_exists,
 )
 from provider.rackspace.api.servers import AlreadyAssociated, association_key
-from provider.rackspace.diagnostics import api_error
+from provider.rackspace.diagnostics import api_error, one_at_a_time
 from provider.rackspace.resources._compat import plan_checks_allowed
 from provider.rackspace.validators import is_uuid
 
@@ -139,7 +136,7 @@ class ServerIPAssociation(Resource[RackspaceClient]):
         key = association_key(server_id, ip_id)
         coordination = self.client.coordination
         summary = f"Failed to associate shared IP {ip_id} with server {server_id}"
-        with _exclusive(coordination, key, ctx, summary):
+        with one_at_a_time(coordination, key, ctx, summary):
             # Asked first, because the PUT's status cannot say whether it existed: the real
             # API answers 200 to new associations too (research §5.8).
             existing = self._find(self.client, server_id, ip_id, summary)
@@ -195,7 +192,7 @@ class ServerIPAssociation(Resource[RackspaceClient]):
         key = association_key(server_id, ip_id)
         summary = f"Failed to remove the association of shared IP {ip_id} with server {server_id}"
         coordination = self.client.coordination
-        with _exclusive(coordination, key, ctx, summary):
+        with one_at_a_time(coordination, key, ctx, summary):
             if coordination.hand_over(key):
                 ctx.log.info(
                     "association of %s with %s now belongs to the instance created "
@@ -271,20 +268,6 @@ class ServerIPAssociation(Resource[RackspaceClient]):
             return client.networks.get_ip_address(ip_id).get("address") or ""
         except ApiError:
             return ""
-
-
-@contextmanager
-def _exclusive(
-    coordination: Coordination, key: Hashable, ctx: Context, summary: str
-) -> Iterator[None]:
-    """One operation at a time on one association within this walk."""
-    try:
-        with coordination.exclusive(key, ctx.cancelled):
-            yield
-    except InterruptedError:
-        raise ProviderError(
-            summary, "Terraform is stopping; the operation was abandoned before it started."
-        ) from None
 
 
 def _already_associated(planned: dict[str, Any], existing: dict[str, Any]) -> tuple[str, str]:
