@@ -18,7 +18,9 @@ from provider.rackspace.api.errors import (
 )
 from provider.rackspace.api.ids import api_id
 from provider.rackspace.api.networks import NetworksApi
+from provider.rackspace.api.read_cache import ReadCache
 from provider.rackspace.api.servers import AlreadyAssociated, ServersApi
+from provider.rackspace.api.session import WriteClock
 
 
 @dataclass
@@ -373,6 +375,9 @@ class FakeClient:
         self.networks: Any = _SpellsIds(cloud)
         self.servers: Any = _SpellsIds(cloud)
         self.coordination = Coordination()
+        # The FakeCloud's writes bypass a `Session`, so nothing would drop a listing: reads go
+        # one by one here (the cache itself is tested in test_read_cache.py).
+        self.reads = ReadCache(self.networks, self.servers, WriteClock(), enabled=False)
 
     def next_walk(self) -> FakeClient:
         """The client of a later Terraform command: same cloud, fresh coordination."""

@@ -279,7 +279,8 @@ class IPAddress(Resource[RackspaceClient]):
             return _state(ip, state)
         ip_id = state["id"]
         try:
-            ip = client.networks.get_ip_address(ip_id)
+            # From the process's shared listing; a miss is confirmed by the IP's own GET.
+            ip = client.reads.ip_address(ip_id)
         except NotFound:
             ctx.log.info("shared IP %s is gone; removing it from state", ip_id)
             return None

@@ -171,7 +171,8 @@ class ServerIPAssociation(Resource[RackspaceClient]):
         """List the server's associations; None when the server or the association is gone."""
         server_id, ip_id = state["server_id"], state["ip_address_id"]
         try:
-            found = self.client.servers.find_ip_association(server_id, ip_id)
+            # One shared list per server; a miss is confirmed by the server's own fresh list.
+            found = self.client.reads.ip_association(server_id, ip_id)
         except NotFound:
             ctx.log.info("server %s is gone; removing its association from state", server_id)
             return None
