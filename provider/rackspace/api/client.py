@@ -124,9 +124,7 @@ def connect(settings: Settings, cancelled: threading.Event | None = None) -> Rac
         password=settings.password,
         tenant_id=settings.tenant_id,
     )
-    return RackspaceClient(
-        transport, identity, settings.region, batch_reads=batching_enabled()
-    )
+    return RackspaceClient(transport, identity, settings.region, batch_reads=batching_enabled())
 
 
 def _version() -> str:

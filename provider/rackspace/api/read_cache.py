@@ -2,7 +2,7 @@
 
 Terraform refreshes every resource of a plan with its own `ReadResource`, so today a plan of
 N shared IPs and M associations sends N GETs of `/v2.0/ip_addresses/{id}` and M lists of
-`/servers/{id}/ip_associations`: against an API with 50–200 ms of latency, seconds of waiting.
+`/servers/{id}/ip_associations`: against an API with 50 to 200 ms of latency, seconds of waiting.
 `ReadCache` answers those reads from
 
 - one listing of the tenant's IPs, `GET /v2.0/ip_addresses` with `limit`/`marker`, following
