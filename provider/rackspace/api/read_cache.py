@@ -23,7 +23,9 @@ Rules (each has a test in `tests/rackspace/test_read_cache.py`):
   server's listing, is looked up on its own (`get_ip_address`, `find_ip_association`) before
   it is reported gone; that call's answer is the read's answer.
 - **Failures are not cached.** When a listing fails, every reader that waited for it falls back
-  to its own call, and the error is not remembered. After `MAX_FAILED_LISTINGS` failed tenant
+  to its own call, and the error is not remembered. (A server's association list is the very
+  call its reader made before batching, so that reader gets the list's error itself, e.g.
+  `NotFound` for a deleted server.) After `MAX_FAILED_LISTINGS` failed tenant
   listings in a process, the tenant listing is no longer tried (the API is struggling; one GET
   per read is what it answered before).
 - **Cancellable.** A waiting reader gives up with `Cancelled` as soon as Terraform's StopProvider
@@ -295,11 +297,11 @@ class ReadCache:
                     self._assocs_fetching.discard(server_key)
                     self._assocs_failures[server_key] += 1
                     self._cond.notify_all()
-                if not isinstance(err, ApiError):
-                    raise
-                # A missing server is a failure too: each reader's own call says so itself.
-                log.debug("listing the associations of %s failed (%s)", server_id, err)
-                return None
+                if isinstance(err, ApiError):
+                    log.debug("listing the associations of %s failed (%s)", server_id, err)
+                # The list is this reader's own call (the one it made before batching): its
+                # answer (`NotFound` for a missing server) is the read's. Waiters ask again.
+                raise
             with self._cond:
                 self._assocs_fetching.discard(server_key)
                 self._cond.notify_all()
