@@ -7,7 +7,7 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 ALL_SUBJECTS = ("ours", "tf", "go-null")
-ALL_SCENARIOS = ("handshake", "scaling", "latency", "profile")
+ALL_SCENARIOS = ("handshake", "scaling", "latency", "profile", "shared-layout")
 
 
 @dataclass
