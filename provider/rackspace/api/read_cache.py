@@ -50,9 +50,11 @@ Terraform runs up to `-parallelism` (default 10) of them at once. The listing is
    reads costs at most one page per ten reads beyond today's calls, never a full listing.
 
 quark's unpaginated answer cannot be bounded before it arrives: there the first page is the
-whole tenant, and rule 1 is what keeps a configuration with a single IP from paying for it. In
-the sandbox at 50 ms of latency one listing of 1,000 IPs took about as long as one GET plus
-~60 ms of (sandbox-side) encoding, so a whole-tenant answer pays off from a few reads onward.
+whole tenant, and rule 1 is what keeps a configuration with a single IP from paying for it.
+Measured against the sandbox (no added latency, medians of 15): one GET of an IP 3.8 ms, the
+unpaginated listing of a 1,000-IP tenant 15.5 ms. At 50 ms of API latency that listing costs
+about 1.2 GETs, so a whole-tenant answer pays off from the second read onward. The 400-resource
+bench layout (scenario 6) refreshes with 6 calls instead of 401, at 0.46x the wall time.
 """
 
 from __future__ import annotations
