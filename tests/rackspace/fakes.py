@@ -12,13 +12,14 @@ from typing import Any
 
 from provider.rackspace.api.coordination import Coordination
 from provider.rackspace.api.errors import (
+    AlreadyAssociated,
     AmbiguousOutcome,
     NotFound,
     PortRequiresDisassociation,
 )
 from provider.rackspace.api.ids import api_id
 from provider.rackspace.api.networks import NetworksApi
-from provider.rackspace.api.servers import AlreadyAssociated, ServersApi
+from provider.rackspace.api.servers import ServersApi
 
 
 @dataclass
