@@ -12,6 +12,7 @@ from typing import Any
 
 from provider.rackspace.api.coordination import Coordination
 from provider.rackspace.api.errors import (
+    AlreadyAssociated,
     AmbiguousOutcome,
     NotFound,
     PortRequiresDisassociation,
@@ -19,7 +20,7 @@ from provider.rackspace.api.errors import (
 from provider.rackspace.api.ids import api_id
 from provider.rackspace.api.networks import NetworksApi
 from provider.rackspace.api.read_cache import ReadCache
-from provider.rackspace.api.servers import AlreadyAssociated, ServersApi
+from provider.rackspace.api.servers import ServersApi
 from provider.rackspace.api.session import WriteClock
 
 

@@ -18,13 +18,13 @@ from provider.plugin import (
     uuid,
 )
 from provider.rackspace.api.client import RackspaceClient
-from provider.rackspace.api.errors import ApiError, BadRequest, NotFound
+from provider.rackspace.api.errors import AlreadyAssociated, ApiError, BadRequest, NotFound
 from provider.rackspace.api.finders import (
     find_association_blocker,
     ip_address_exists,
     server_exists,
 )
-from provider.rackspace.api.servers import AlreadyAssociated, association_key
+from provider.rackspace.api.servers import association_key
 from provider.rackspace.diagnostics import api_error, one_at_a_time
 from provider.rackspace.resources._compat import plan_checks_allowed
 from provider.rackspace.validators import is_uuid
