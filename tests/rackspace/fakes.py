@@ -16,6 +16,7 @@ from provider.rackspace.api.errors import (
     AmbiguousOutcome,
     NotFound,
     PortRequiresDisassociation,
+    PortsNotFound,
 )
 from provider.rackspace.api.ids import api_id
 from provider.rackspace.api.networks import NetworksApi
@@ -233,13 +234,13 @@ class FakeCloud:
                 if p["device_id"] in device_ids and p["network_id"] == network_id
             ]
             if len(port_ids) != len(device_ids):
-                raise NotFound(
+                raise PortsNotFound(
                     "Not all ports or devices from request could be found",
                     status=404,
                     code="NotAllPortOrDeviceFound",
                 )
         if any(p not in self.ports for p in port_ids):
-            raise NotFound(
+            raise PortsNotFound(
                 "Not all ports or devices from request could be found",
                 status=404,
                 code="NotAllPortOrDeviceFound",
