@@ -76,6 +76,7 @@ def test_one_pool_per_endpoint_and_the_request_target_is_path_and_query() -> Non
     t.request("PUT", "http://api.example:8080/v2/123/servers/s/ip_associations/i", json_body={})
     t.request("GET", "https://identity.example/v2.0/tokens")
     t.request("GET", "http://api.example:8080")
+    t.request("GET", "http://api.example:8080/a?b=c#frag")
     assert pools.asked == ["http://api.example:8080", "https://identity.example"]
     assert [target for _, target in pools.targets] == [
         "/v2.0/ip_addresses/a",
@@ -83,6 +84,7 @@ def test_one_pool_per_endpoint_and_the_request_target_is_path_and_query() -> Non
         "/v2/123/servers/s/ip_associations/i",
         "/v2.0/tokens",
         "/",
+        "/a?b=c",
     ]
 
 

@@ -267,6 +267,8 @@ class Transport:
         match = _URL_HEAD.match(url)
         head = match.group(0) if match else url
         target = url[len(head) :]
+        if "#" in target:  # a fragment is never sent (urllib3 drops it too)
+            target = target.split("#", 1)[0]
         if not target.startswith("/"):
             target = "/" + target
         found = None if renew else self._endpoints.get(head)
