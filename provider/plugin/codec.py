@@ -187,12 +187,21 @@ def _from_wire(raw: Any, t: CtyType, path: tuple[str | int, ...], from_json: boo
             raise CodecError(f"expected a map, got {type(raw).__name__}", path)
         return {k: _from_wire(v, t.element, (*path, k), from_json) for k, v in raw.items()}
     if isinstance(t, Object):
-        if not isinstance(raw, Mapping):
+        if type(raw) is not dict and not isinstance(raw, Mapping):
             raise CodecError(f"expected an object, got {type(raw).__name__}", path)
-        return {
-            name: _from_wire(raw.get(name), at, (*path, name), from_json)
-            for name, at in t.attributes.items()
-        }
+        out: dict[str, Any] = {}
+        get = raw.get
+        for name, at in t.attributes.items():
+            value = get(name)
+            # Most attributes are null or a string: decided here without a call, and without
+            # building the attribute's path, which only an error message needs.
+            if value is None and at is not Dynamic:
+                out[name] = None
+            elif at is String and type(value) is str:
+                out[name] = value
+            else:
+                out[name] = _from_wire(value, at, (*path, name), from_json)
+        return out
     raise CodecError(f"unsupported type {t!r}", path)
 
 
@@ -329,14 +338,26 @@ def _to_wire(value: Any, t: CtyType, path: tuple[str | int, ...]) -> Any:
             raise CodecError(f"expected a map, got {type(value).__name__}", path)
         return {str(k): _to_wire(v, t.element, (*path, str(k))) for k, v in value.items()}
     if isinstance(t, Object):
-        if not isinstance(value, Mapping):
+        if type(value) is not dict and not isinstance(value, Mapping):
             raise CodecError(f"expected an object, got {type(value).__name__}", path)
-        extra = value.keys() - t.attributes.keys()
-        if extra:
+        attributes = t.attributes
+        # A containment test of key views allocates nothing; the set difference only for the
+        # error message.
+        if not value.keys() <= attributes.keys():
+            extra = value.keys() - attributes.keys()
             raise CodecError(f"unexpected attributes {sorted(extra)}", path)
-        return {
-            name: _to_wire(value.get(name), at, (*path, name)) for name, at in t.attributes.items()
-        }
+        out: dict[str, Any] = {}
+        get = value.get
+        for name, at in attributes.items():
+            v = get(name)
+            # Null and string attributes, the common case, need no call and no path.
+            if v is None and at is not Dynamic:
+                out[name] = None
+            elif at is String and type(v) is str:
+                out[name] = v
+            else:
+                out[name] = _to_wire(v, at, (*path, name))
+        return out
     raise CodecError(f"unsupported type {t!r}", path)
 
 

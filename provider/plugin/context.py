@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
 
 from provider.plugin.diagnostics import Diagnostic, Path, Severity
@@ -34,18 +32,27 @@ def current_cancellation() -> threading.Event | None:
     return _CANCELLATION.get()
 
 
-@contextmanager
-def cancellation_scope(event: threading.Event) -> Iterator[None]:
+class cancellation_scope:  # lower case: it is used like the function it replaced
     """Make `event` the `current_cancellation()` within the block (restored on exit).
 
     Used by the core around each RPC; tests and tools that call provider code directly may use
-    it to run that code as if under an RPC.
+    it to run that code as if under an RPC. (A class rather than a generator-based context
+    manager: it is entered on every RPC, and this costs a third as much.)
     """
-    token = _CANCELLATION.set(event)
-    try:
-        yield
-    finally:
-        _CANCELLATION.reset(token)
+
+    __slots__ = ("_event", "_token")
+
+    def __init__(self, event: threading.Event) -> None:
+        self._event = event
+        self._token: Token[threading.Event | None] | None = None
+
+    def __enter__(self) -> None:
+        self._token = _CANCELLATION.set(self._event)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            _CANCELLATION.reset(self._token)
+            self._token = None
 
 
 class Context:

@@ -11,10 +11,10 @@ import json
 import logging
 import threading
 import traceback
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from types import TracebackType
 from typing import Any
 
 from provider.plugin import codec
@@ -22,7 +22,7 @@ from provider.plugin.context import Context, cancellation_scope
 from provider.plugin.diagnostics import Diagnostic, Path, ProviderError, Severity, show_path
 from provider.plugin.logging import register_sensitive
 from provider.plugin.payload_dump import PayloadDumper, dumped
-from provider.plugin.plan import complete, honour_plan, plan, unknown_paths
+from provider.plugin.plan import complete, contains_unknown, honour_plan, plan, unknown_paths
 from provider.plugin.resource import DataSource, Provider, Resource
 from provider.plugin.schema import Block, Schema
 from provider.plugin.semantic import keep_prior_spelling, plan_prior_spelling
@@ -68,6 +68,69 @@ def _private_in(raw: bytes) -> dict[str, Any]:
 
 def _private_out(private: Mapping[str, Any]) -> bytes:
     return json.dumps(private, separators=(",", ":"), sort_keys=True).encode() if private else b""
+
+
+class _Guard:
+    """The context manager of `ProviderCore._guard` (entered once per RPC: a class, not a
+    generator, because that costs a third as much)."""
+
+    __slots__ = ("ctx", "result", "scope", "what")
+
+    def __init__(
+        self, result: Result, ctx: Context | None, cancelled: threading.Event, what: str
+    ) -> None:
+        self.result = result
+        self.ctx = ctx
+        self.scope = cancellation_scope(cancelled)
+        self.what = what
+
+    def __enter__(self) -> None:
+        self.scope.__enter__()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        self.scope.__exit__(exc_type, exc, tb)
+        result, ctx, what = self.result, self.ctx, self.what
+        handled = exc is None
+        try:
+            if isinstance(exc, ProviderError):
+                result.diagnostics.append(exc.to_diagnostic())
+                handled = True
+            elif isinstance(exc, codec.CodecError):
+                log.error("%s: value does not match the schema: %s", what, exc)
+                result.diagnostics.append(
+                    Diagnostic(
+                        Severity.ERROR,
+                        f"Invalid value in {what}",
+                        f"A value does not match the schema: {exc}. This is a bug in the provider.",
+                    )
+                )
+                handled = True
+            elif isinstance(exc, Exception):
+                log.error(
+                    "unexpected error in %s: %s\n%s",
+                    what,
+                    exc,
+                    "".join(traceback.format_exception(exc_type, exc, tb)).rstrip(),
+                )
+                result.diagnostics.append(
+                    Diagnostic(
+                        Severity.ERROR,
+                        f"Unexpected error in {what}",
+                        f"{type(exc).__name__}: {exc}\n\nThis is a bug in the provider; the "
+                        "provider log (TF_LOG=ERROR) has the details.",
+                    )
+                )
+                handled = True
+        finally:
+            if ctx is not None:
+                result.diagnostics[:0] = ctx.diagnostics
+                ctx.diagnostics = []
+        return handled
 
 
 class _NotConfigured:
@@ -121,38 +184,10 @@ class ProviderCore:
             private=private,
         )
 
-    @contextmanager
-    def _guard(self, result: Result, ctx: Context | None, what: str) -> Iterator[None]:
+    def _guard(self, result: Result, ctx: Context | None, what: str) -> _Guard:
         """Turn every failure in provider code into diagnostics on `result`, and make the
         RPC's cancellation event `current_cancellation()` for the code it runs."""
-        try:
-            with cancellation_scope(ctx.cancelled if ctx is not None else self.cancelled):
-                yield
-        except ProviderError as e:
-            result.diagnostics.append(e.to_diagnostic())
-        except codec.CodecError as e:
-            log.error("%s: value does not match the schema: %s", what, e)
-            result.diagnostics.append(
-                Diagnostic(
-                    Severity.ERROR,
-                    f"Invalid value in {what}",
-                    f"A value does not match the schema: {e}. This is a bug in the provider.",
-                )
-            )
-        except Exception as e:
-            log.error("unexpected error in %s: %s\n%s", what, e, traceback.format_exc().rstrip())
-            result.diagnostics.append(
-                Diagnostic(
-                    Severity.ERROR,
-                    f"Unexpected error in {what}",
-                    f"{type(e).__name__}: {e}\n\nThis is a bug in the provider; the provider "
-                    "log (TF_LOG=ERROR) has the details.",
-                )
-            )
-        finally:
-            if ctx is not None:
-                result.diagnostics[:0] = ctx.diagnostics
-                ctx.diagnostics = []
+        return _Guard(result, ctx, ctx.cancelled if ctx is not None else self.cancelled, what)
 
     def _resource(self, type_name: str) -> type[Resource]:
         cls = self.resources.get(type_name)
@@ -432,6 +467,10 @@ class ProviderCore:
         self.cancelled.set()
 
     def _require_known(self, value: Any, type_name: str, operation: str) -> None:
+        # The paths are collected only for the error: a yes/no walk is cheaper than the
+        # generator on every state that is (as it should be) fully known.
+        if not contains_unknown(value):
+            return
         paths = list(unknown_paths(value))
         if paths:
             raise ProviderError(

@@ -31,6 +31,7 @@ from provider.plugin.values import DynamicValue, Unknown
 __all__ = [
     "Plan",
     "complete",
+    "contains_unknown",
     "honour_plan",
     "pair_elements",
     "plan",
@@ -320,9 +321,27 @@ def honour_plan(planned: Any, returned: Any) -> Any:
     return planned
 
 
+_KNOWN_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def contains_unknown(value: Any) -> bool:
+    """True when `value` holds `Unknown` anywhere inside it."""
+    return _contains_unknown(value)
+
+
 def _contains_unknown(value: Any) -> bool:
     if value is Unknown:
         return True
+    # Exact types first: the values of a state are mostly plain dicts and strings, and the
+    # abstract-class checks below cost several times as much.
+    kind = type(value)
+    if kind in _KNOWN_SCALARS:
+        return False
+    if kind is dict:
+        for v in value.values():
+            if v is Unknown or (type(v) not in _KNOWN_SCALARS and _contains_unknown(v)):
+                return True
+        return False
     if isinstance(value, Mapping):
         return any(_contains_unknown(v) for v in value.values())
     if isinstance(value, list | tuple | set | frozenset):

@@ -193,6 +193,8 @@ class _DeferredHandlers:
 
     def __init__(self) -> None:
         self._handlers: futures.Future[tuple[Any, ...]] = futures.Future()
+        # The handlers once resolved: every call asks, and reading the future takes its lock.
+        self._resolved: tuple[Any, ...] | None = None
 
     @property
     def ready(self) -> bool:
@@ -200,15 +202,18 @@ class _DeferredHandlers:
 
     def resolve(self, handlers: tuple[Any, ...]) -> None:
         self._handlers.set_result(handlers)
+        self._resolved = handlers
 
     def fail(self, error: BaseException) -> None:
         self._handlers.set_exception(error)
 
     def service(self, handler_call_details: Any) -> Any:
-        try:
-            handlers = self._handlers.result()
-        except BaseException:
-            return None  # the load failure is logged; the call gets UNIMPLEMENTED
+        handlers = self._resolved
+        if handlers is None:
+            try:
+                handlers = self._handlers.result()
+            except BaseException:
+                return None  # the load failure is logged; the call gets UNIMPLEMENTED
         for handler in handlers:
             found = handler.service(handler_call_details)
             if found is not None:

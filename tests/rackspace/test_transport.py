@@ -132,7 +132,11 @@ class ScriptedPool:
         self.script = list(script)
         self.calls = 0
 
-    def request(self, method, url, **kw):
+    def connection_from_url(self, url):
+        # The transport asks its manager for one endpoint's pool: this fake plays both.
+        return self
+
+    def urlopen(self, method, url, **kw):
         step = self.script[min(self.calls, len(self.script) - 1)]
         self.calls += 1
         if step == "refused":

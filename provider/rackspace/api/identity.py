@@ -28,6 +28,11 @@ class Token:
     tenant_id: str
     expires: datetime | None
     catalog: tuple[dict[str, Any], ...] = field(default=(), repr=False)
+    # (service, region) -> publicURL, filled by `endpoint`: every request asks for one, and
+    # the catalog of a token never changes.
+    _endpoints: dict[tuple[str, str], str] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def fresh(self, now: datetime | None = None) -> bool:
         """True while the token is not close to expiring."""
@@ -37,6 +42,12 @@ class Token:
 
     def endpoint(self, service: str, region: str) -> str:
         """The publicURL of `service` (catalog name) in `region` (case-insensitive)."""
+        found = self._endpoints.get((service, region))
+        if found is None:
+            found = self._endpoints[(service, region)] = self._find_endpoint(service, region)
+        return found
+
+    def _find_endpoint(self, service: str, region: str) -> str:
         regions: list[str] = []
         for entry in self.catalog:
             if str(entry.get("name", "")) != service:
@@ -98,6 +109,11 @@ class Identity:
 
     def token(self) -> Token:
         """A fresh token, from the process cache or from a new authentication."""
+        # Every request asks; a dict read needs no lock (the GIL makes it atomic), and a token
+        # found stale is looked at again under the lock.
+        cached = _cache.get(self._key)
+        if cached is not None and cached.fresh():
+            return cached
         with _cache_lock:
             cached = _cache.get(self._key)
             if cached is not None and cached.fresh():

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import email.utils
 import json
+import logging
 import random
+import re
 import socket
 import threading
 import time
@@ -43,6 +45,8 @@ _RETRY_STATUSES_NOT_APPLIED = frozenset({413, 429, 503})
 # Terraform runs up to 10 operations at once by default; leave head-room for -parallelism.
 DEFAULT_POOL_SIZE = 16
 _BACKOFF_CAP = 30.0
+# `scheme://authority` at the start of a URL: the part that picks the connection pool.
+_URL_HEAD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,13 @@ class Response:
 
 
 class Transport:
-    """Pooled, thread-safe HTTP with bounded retries; one per provider process."""
+    """Pooled, thread-safe HTTP with bounded retries; one per provider process.
+
+    `pool` is a urllib3 `PoolManager` (or anything with its `connection_from_url`); the
+    transport asks it once per endpoint (`scheme://host:port`) for that endpoint's connection
+    pool and sends each request to it directly, so the URL is not parsed and the pool not looked
+    up again on every call.
+    """
 
     def __init__(
         self,
@@ -101,6 +111,11 @@ class Transport:
                 kwargs["ca_certs"] = cacert_file
             pool = urllib3.PoolManager(**kwargs)
         self._pool = pool
+        # Built once: every attempt of every request uses the same limits.
+        self._timeout = urllib3.Timeout(connect=min(self.timeout, 15.0), read=self.timeout)
+        # URL head (`scheme://authority` as written) -> (its connection pool, its origin).
+        self._endpoints: dict[str, tuple[Any, str]] = {}
+        self._endpoints_lock = threading.Lock()
         # Endpoints (scheme://host:port) that have answered in this process: a refused
         # connection to one of them is a restart worth waiting for, to any other a wrong URL.
         self._answered: set[str] = set()
@@ -137,26 +152,41 @@ class Transport:
             all_headers["Content-Type"] = "application/json"
         if headers:
             all_headers.update(headers)
-        timeout = urllib3.Timeout(connect=min(self.timeout, 15.0), read=self.timeout)
+        pool, origin, target = self._endpoint(url)
 
         attempt = 0
         first_started = time.monotonic()
-        origin = _origin(url)
         while True:
             if cancel.is_set():
                 raise Cancelled("cancelled: Terraform is stopping", method=method, url=url)
             attempt += 1
             started = time.monotonic()
             try:
-                raw = self._pool.request(
-                    method,
-                    url,
-                    body=body,
-                    headers=all_headers,
-                    timeout=timeout,
-                    retries=False,
-                    redirect=False,
-                )
+                try:
+                    raw = pool.urlopen(
+                        method,
+                        target,
+                        body=body,
+                        headers=all_headers,
+                        timeout=self._timeout,
+                        retries=False,
+                        redirect=False,
+                        assert_same_host=False,
+                    )
+                except u3.ClosedPoolError:
+                    # The manager dropped this endpoint's pool (it holds a bounded number):
+                    # ask it for a new one and send again; nothing was sent on a closed pool.
+                    pool, origin, target = self._endpoint(url, renew=True)
+                    raw = pool.urlopen(
+                        method,
+                        target,
+                        body=body,
+                        headers=all_headers,
+                        timeout=self._timeout,
+                        retries=False,
+                        redirect=False,
+                        assert_same_host=False,
+                    )
             except u3.HTTPError as exc:
                 error, sent = _connection_error(exc, method, url)
                 error.attempts, error.elapsed = attempt, time.monotonic() - first_started
@@ -181,20 +211,22 @@ class Transport:
                 self._wait(wait, cancel, method, url)
                 continue
 
-            elapsed_ms = (time.monotonic() - started) * 1000
             status = raw.status
             if origin not in self._answered:
                 with self._answered_lock:
                     self._answered.add(origin)
             resp_headers = raw.headers
-            log.debug(
-                "%s %s -> %d in %.0f ms%s",
-                method,
-                url,
-                status,
-                elapsed_ms,
-                _rid(resp_headers),
-            )
+            # The request id is looked up only for a line that will be written: on every call
+            # that is four case-insensitive header lookups for nothing.
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug(
+                    "%s %s -> %d in %.0f ms%s",
+                    method,
+                    url,
+                    status,
+                    (time.monotonic() - started) * 1000,
+                    _rid(resp_headers),
+                )
             if status < 400:
                 return Response(status, resp_headers, raw.data or b"", method, url)
 
@@ -230,6 +262,24 @@ class Transport:
             )
             self._wait(wait, cancel, method, url)
 
+    def _endpoint(self, url: str, renew: bool = False) -> tuple[Any, str, str]:
+        """(connection pool, origin, request target) for `url`; pools are kept per URL head."""
+        match = _URL_HEAD.match(url)
+        head = match.group(0) if match else url
+        target = url[len(head) :]
+        if "#" in target:  # a fragment is never sent (urllib3 drops it too)
+            target = target.split("#", 1)[0]
+        if not target.startswith("/"):
+            target = "/" + target
+        found = None if renew else self._endpoints.get(head)
+        if found is None:
+            with self._endpoints_lock:
+                found = None if renew else self._endpoints.get(head)
+                if found is None:
+                    found = (self._pool.connection_from_url(head), _origin(head))
+                    self._endpoints[head] = found
+        return found[0], found[1], target
+
     def _worth_retrying(self, error: ConnectionFailed, origin: str) -> bool:
         """Whether waiting can fix a failure without a response.
 
@@ -246,6 +296,8 @@ class Transport:
 
     def close(self) -> None:
         """Close pooled connections."""
+        with self._endpoints_lock:
+            self._endpoints.clear()
         self._pool.clear()
 
     def _backoff(self, attempt: int) -> float:
