@@ -7,7 +7,7 @@ compiles it with the machine's C compiler into the interpreter record's folder,
 hashes, so the launcher file stays the same bytes on every machine. The launcher runs it when
 it is there and executable (`client PYTHON BOOTSTRAP ARGS...`); it speaks the same protocol
 as `warm_client` (marshal frames, SCM_RIGHTS, SO_PEERCRED) and follows the same rules (the
-magic cookie, `<PREFIX>_WARM`, `CI`, the socket directory). Whenever it cannot serve the
+magic cookie, `<PREFIX>_WARM`, the socket directory). Whenever it cannot serve the
 launch warm before a child exists, it execs `PYTHON -I -S -c BOOTSTRAP ARGS...`: the Python
 path, which tries once more, starts a fork server when none runs, or starts cold.
 
@@ -97,15 +97,13 @@ static int word_in(const char *raw, const char *const *words) {
 }
 
 static const char *const TRUE_WORDS[] = {"1", "true", "yes", "on", NULL};
-static const char *const FALSE_WORDS[] = {"0", "false", "no", "off", "", NULL};
 
 static int warm_enabled(void) {
     const char *cookie = getenv("TF_PLUGIN_MAGIC_COOKIE");
     if (cookie == NULL || *cookie == 0) return 0;
     const char *raw = getenv(PREFIX "_WARM");
     if (raw != NULL) return word_in(raw, TRUE_WORDS);
-    const char *ci = getenv("CI");
-    if (ci != NULL && !word_in(ci, FALSE_WORDS)) return 0;
+    /* CI too: only the idle period of a server differs there, set by the Python path. */
     return DEFAULT_ON;
 }
 

@@ -77,19 +77,48 @@ def test_the_embedded_client_has_no_single_quote_and_the_launcher_no_machine_pat
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({}, warm_client.DEFAULT_ON),
+        ({}, True),
         ({"X_WARM": "1"}, True),
         ({"X_WARM": "on"}, True),
         ({"X_WARM": "0"}, False),
         ({"X_WARM": "off"}, False),
-        ({"CI": "true"}, False),
-        ({"CI": "1"}, False),
-        ({"CI": "false"}, warm_client.DEFAULT_ON),
-        ({"CI": "true", "X_WARM": "1"}, True),
+        # On in CI too: only the server's idle period is shorter there (next test).
+        ({"CI": "true"}, True),
+        ({"CI": "false"}, True),
+        ({"CI": "true", "X_WARM": "0"}, False),
     ],
 )
-def test_warm_switch_and_ci_default(env: dict[str, str], expected: bool) -> None:
+def test_warm_is_on_by_default_in_ci_too_and_the_switch_wins(
+    env: dict[str, str], expected: bool
+) -> None:
     assert warm_client.warm_enabled("x", env) is expected
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, ""),  # the server's own default, DEFAULT_IDLE_SECONDS
+        ({"CI": "true"}, str(warm_client.CI_IDLE_SECONDS)),
+        ({"CI": "1"}, str(warm_client.CI_IDLE_SECONDS)),
+        ({"CI": "false"}, ""),
+        ({"CI": "true", "X_WARM_IDLE": "300"}, "300"),
+        ({"X_WARM_IDLE": "5"}, "5"),
+    ],
+)
+def test_the_idle_period_is_short_in_ci_unless_set(
+    env: dict[str, str], expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert warm_client.idle_seconds("x", env) == expected
+    # What the launcher's command line for the server carries, from its own environment.
+    for name in ("CI", "X_WARM_IDLE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    command = warm_client.server_command("x", "1.0.0", "m", "m.forkserver", "/s/v.sock")
+    if expected:
+        assert command[-2:] == ["--idle", expected]
+    else:
+        assert "--idle" not in command
 
 
 def test_socket_dir_is_per_user_never_a_shared_tmp_name() -> None:
@@ -547,10 +576,10 @@ def test_no_server_means_a_cold_start_and_one_started_in_the_background(warm: Fa
     ("extra", "unset"),
     [
         ({"TERRAFORM_PROVIDER_WARMFAKE_WARM": "0"}, ()),
-        ({"CI": "true"}, ("_WARM",)),
+        ({"CI": "true", "TERRAFORM_PROVIDER_WARMFAKE_WARM": "no"}, ()),
         ({}, ("TF_PLUGIN_MAGIC_COOKIE",)),
     ],
-    ids=["switched-off", "ci", "not-launched-by-terraform"],
+    ids=["switched-off", "switched-off-in-ci", "not-launched-by-terraform"],
 )
 def test_turned_off_means_cold_even_with_a_server_running(
     warm: FakeWarm, extra: dict[str, str], unset: tuple[str, ...]
@@ -569,3 +598,21 @@ def test_turned_off_means_cold_even_with_a_server_running(
     )
     assert COLD in done.stdout
     assert status(warm.socket_path)["launches"] == 0  # type: ignore[index]
+
+
+def test_ci_alone_leaves_warm_launches_on(warm: FakeWarm) -> None:
+    # Both clients: the compiled one has the default built in (DEFAULT_ON), and neither
+    # looks at CI to decide.
+    server = warm.start_server()
+    env = warm.env(CI="true")
+    env.pop(warm_client.env_prefix(FAKE_PROG) + "_WARM")
+    done = subprocess.run(
+        [str(warm.launcher), "report"],
+        cwd=warm.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert _report(done)["ppid"] == server["pid"]
+    assert status(warm.socket_path)["launches"] == 1  # type: ignore[index]
