@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import stat
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -499,6 +501,50 @@ def test_a_changed_file_makes_the_server_hand_over_to_a_fresh_one(warm: FakeWarm
     fresh = wait_for(lambda: status(warm.socket_path), timeout=30)
     assert fresh and fresh["pid"] != first["pid"] and fresh["started"] > first["started"]
     assert _report(warm.run("report"))["ppid"] == fresh["pid"]
+
+
+def test_a_launch_the_server_answers_cold_asks_only_once(warm: FakeWarm) -> None:
+    # A stand-in server that answers every launch "cold", as a stale or stopping one does.
+    # The launch starts cold without asking again: the compiled client hands over to the
+    # Python path, which must not connect once more (nor start a second server beside the
+    # one a stale server hands over to; that race left no server at all in the test above).
+    warm.sock_dir.mkdir(mode=0o700)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(warm.socket_path))
+    listener.listen(8)
+    listener.settimeout(0.2)
+    asked: list[object] = []
+    done_serving = threading.Event()
+
+    def serve() -> None:
+        while not done_serving.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.settimeout(5)
+                data, fds, _, _ = socket.recv_fds(conn, 65536, 3)
+                for fd in fds:
+                    os.close(fd)
+                # The whole request, as a server reads it: an answer sent before the client
+                # finished writing would make its write fail, a different path.
+                while len(data) < 4 or len(data) < 4 + int.from_bytes(data[:4], "big"):
+                    data += conn.recv(65536)
+                asked.append(data[:4])
+                warm_client.write_message(conn, {"cold": "files changed (stand-in)"})
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        done = warm.run("report", TF_LOG="debug")
+    finally:
+        done_serving.set()
+        thread.join(timeout=5)
+        listener.close()
+    assert COLD in done.stdout
+    assert len(asked) == 1, done.stderr
+    assert "no fork server was running" not in done.stderr
 
 
 def test_a_stale_launch_request_is_answered_cold(warm: FakeWarm) -> None:
