@@ -28,13 +28,21 @@ def warm_launches() -> Iterator[Path]:
     Teardown fails the session when any process naming the directory outlives the stop.
     """
     directory = warm.make_session_dir()
+    report = warm.SessionReport(directory)
+    _REPORTS.append(report)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(warm.WARM_VAR, "1")
         patch.setenv(warm.WARM_DIR_VAR, str(directory))
         yield directory
-    report = warm.finish_session(directory)
-    _REPORTS.append(report)
+    warm.finish_session(report)
     assert not report.left_alive, f"fork server processes left behind: {report.summary()}"
+
+
+def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str]) -> None:
+    """After every test, note how many children the session's fork servers have forked (a
+    server may hand over or go idle before the end: its count is kept)."""
+    for report in _REPORTS:
+        report.poll()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

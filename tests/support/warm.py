@@ -37,42 +37,52 @@ def make_session_dir() -> Path:
 
 @dataclass
 class SessionReport:
-    """What the session's fork servers did: one status per server still running at the end,
-    and the pids left alive after stopping them (must be empty)."""
+    """What the session's fork servers did, polled after every test: the children each server
+    (by pid) had forked when last seen, and the pids left alive after stopping them all at the
+    end (must be empty). A server that handed over to a fresh one (an edited file) or went idle
+    keeps its last count."""
 
     directory: Path
-    servers: list[dict[str, Any]] = field(default_factory=list)
+    launches_by_server: dict[int, int] = field(default_factory=dict)
     left_alive: list[int] = field(default_factory=list)
+
+    def poll(self) -> None:
+        """Record the launch count of every server answering under the directory."""
+        from tests.plugin.forkserver_support import status
+
+        for sock in sorted(self.directory.rglob("*.sock")):
+            answer: dict[str, Any] | None = status(sock, timeout=2.0)
+            if answer:
+                pid = int(answer["pid"])
+                seen = self.launches_by_server.get(pid, 0)
+                self.launches_by_server[pid] = max(seen, int(answer["launches"]))
 
     @property
     def launches(self) -> int:
-        """Children forked by the servers that were running at the end of the session."""
-        return sum(int(s.get("launches", 0)) for s in self.servers)
+        """Children forked by all the session's fork servers, as far as polls saw."""
+        return sum(self.launches_by_server.values())
 
     def summary(self) -> str:
         """One line for the end of the test run."""
         return (
-            f"warm launches: {self.launches} children forked by {len(self.servers)} fork "
-            f"server(s) in {self.directory}; {len(self.left_alive)} process(es) left behind"
+            f"warm launches: {self.launches} children forked by {len(self.launches_by_server)}"
+            f" fork server(s) in {self.directory}; {len(self.left_alive)} process(es) left"
+            " behind"
         )
 
 
-def finish_session(directory: Path) -> SessionReport:
-    """Collect the status of every fork server under `directory`, stop them all (children
-    too), then list any process whose command line still names `directory`; remove it."""
+def finish_session(report: SessionReport) -> SessionReport:
+    """Poll once more, stop every fork server under the report's directory (children too),
+    then list any process whose command line still names the directory; remove it."""
     from tests.plugin.forkserver_support import (
         alive,
         processes_mentioning,
-        status,
         stop_everything_under,
         wait_for,
     )
 
-    report = SessionReport(directory)
-    for sock in sorted(directory.rglob("*.sock")):
-        answer = status(sock, timeout=2.0)
-        if answer:
-            report.servers.append(answer)
+    directory = report.directory
+    report.poll()
     stop_everything_under(directory)
     # A fork server's children carry its command line (they are forks), so this also finds
     # a provider child that outlived its server.
