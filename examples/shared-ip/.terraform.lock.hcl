@@ -5,6 +5,6 @@ provider "registry.terraform.io/rackspace/rackspace" {
   version     = "0.1.0"
   constraints = "~> 0.1"
   hashes = [
-    "h1:flvrZHezDi/yrKHh5V01+aGuoUBYqIJLqvQ5L37/MOg=",
+    "h1:RwvKdNsBAY+7IzeLK011atg+aQyl9BCWP2P35/E3ac4=",
   ]
 }

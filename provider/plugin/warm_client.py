@@ -53,6 +53,8 @@ import os
 import sys
 
 PROTOCOL = 1
+# The longest unix socket path Linux binds (sun_path is 108 bytes with its terminating NUL).
+MAX_SOCKET_PATH = 107
 # On by default, in CI too (see the module docstring); the compiled client is built with it.
 DEFAULT_ON = True
 # One working session of plans and applies stays warm; an idle machine gets its memory back.
@@ -238,6 +240,9 @@ def launch(prog: str, version: str, module: str, server_module: str, argv: list[
 def _launch(prog: str, version: str, module: str, server_module: str, argv: list[str]) -> None:
     directory = socket_dir(prog, os.environ)
     path = os.path.join(directory, socket_name(version, sys.executable))
+    if len(os.fsencode(path)) > MAX_SOCKET_PATH:
+        # No server could bind it: starting one per launch would only burn its imports.
+        raise Cold("the socket path is over 107 bytes; set " + env_prefix(prog) + "_WARM_DIR")
     parent = os.getppid()
     try:
         if not os.path.lexists(directory):

@@ -34,6 +34,7 @@ from tests.plugin.forkserver_support import (
     alive,
     fake_warm,
     parent_of,
+    processes_mentioning,
     status,
     wait_for,
 )
@@ -662,3 +663,27 @@ def test_ci_alone_leaves_warm_launches_on(warm: FakeWarm) -> None:
     )
     assert _report(done)["ppid"] == server["pid"]
     assert status(warm.socket_path)["launches"] == 1  # type: ignore[index]
+
+
+def test_a_socket_path_too_long_to_bind_is_cold_and_starts_no_server(warm: FakeWarm) -> None:
+    deep = warm.root / ("d" * 60) / ("e" * 40)
+    deep.mkdir(parents=True, mode=0o700)
+    prefix = warm_client.env_prefix(FAKE_PROG)
+    done = warm.run("report", TF_LOG="debug", **{prefix + "_WARM_DIR": str(deep)})
+    assert COLD in done.stdout
+    if warm.client == "python":  # the compiled client hands over to it without a word
+        assert "over 107 bytes" in done.stderr
+    assert "no fork server was running" not in done.stderr
+    assert processes_mentioning(str(deep)) == []
+    # And a server asked to bind such a path leaves at once (before importing anything).
+    too_long = str(deep / warm_client.socket_name(FAKE_VERSION, sys.executable))
+    command = [sys.executable, "-m", "provider.plugin.forkserver", "--prog", FAKE_PROG]
+    command += ["--version", FAKE_VERSION, "--module", "warmfake", "--socket", too_long]
+    server = subprocess.run(
+        command,
+        env={**warm.server_env(), "TF_LOG": "debug"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert server.returncode == 1 and "too long" in server.stderr, server
