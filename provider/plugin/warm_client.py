@@ -241,7 +241,7 @@ def _launch(prog: str, version: str, module: str, server_module: str, argv: list
     directory = socket_dir(prog, os.environ)
     path = os.path.join(directory, socket_name(version, sys.executable))
     if len(os.fsencode(path)) > MAX_SOCKET_PATH:
-        # No server could bind it: starting one per launch would only burn its imports.
+        # No server can bind it, and connect() would fail with a less telling error.
         raise Cold("the socket path is over 107 bytes; set " + env_prefix(prog) + "_WARM_DIR")
     parent = os.getppid()
     try:
