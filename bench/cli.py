@@ -162,6 +162,11 @@ def run(settings: Settings, command: str) -> dict[str, Any]:
                 scenarios.run_latency(bench_run, ours, floor)
             except Exception as exc:
                 bench_run.record_error("latency/ours", exc)
+        if "shared-layout" in settings.scenarios and ours is not None:
+            try:
+                scenarios.run_shared_layout(bench_run, ours)
+            except Exception as exc:
+                bench_run.record_error("shared-layout/ours", exc)
         if "profile" in settings.scenarios and ours is not None:
             from bench import profile
 

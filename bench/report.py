@@ -154,6 +154,10 @@ def render_markdown(results: dict[str, Any], analysis: str | None = None) -> str
     else:
         out.append("Not measured in this run.")
 
+    from bench.shared_layout import render as render_shared_layout
+
+    out += render_shared_layout(results.get("shared_layout"))
+
     out += ["", "## 5. Peak provider memory (largest VmHWM of any provider process)", ""]
     mem = results.get("memory", {})
     rows = []

@@ -1,4 +1,5 @@
-"""The scenarios: handshake (1), plan/apply/destroy scaling (2, 3, 5) and latency (4)."""
+"""The scenarios: handshake (1), plan/apply/destroy scaling (2, 3, 5), latency (4) and the
+shared layout (6, in `bench.shared_layout`)."""
 
 from __future__ import annotations
 
@@ -241,3 +242,12 @@ def api_traffic(entries: list[dict[str, Any]]) -> dict[str, Any]:
         "max_in_flight": peak,
         "mean_duration_ms": round(sum(e["duration_ms"] for e in entries) / len(entries), 1),
     }
+
+
+def run_shared_layout(run: BenchRun, subject: Subject) -> None:
+    """Scenario 6: a 400-resource plan at 50 ms, batched refresh off vs on (`shared_layout`)."""
+    from bench import shared_layout
+
+    run.results["shared_layout"] = shared_layout.run_shared_layout(
+        run, subject.version, max(2, run.settings.reps)
+    )

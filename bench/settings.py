@@ -8,7 +8,7 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 # "ours": warm launches (the default); "ours-cold": the same provider with them switched off.
 ALL_SUBJECTS = ("ours", "ours-cold", "tf", "go-null")
-ALL_SCENARIOS = ("handshake", "scaling", "latency", "profile")
+ALL_SCENARIOS = ("handshake", "scaling", "latency", "profile", "shared-layout")
 
 
 @dataclass

@@ -83,6 +83,20 @@ def evaluate(results: dict[str, Any], largest_n: int) -> list[dict[str, Any]]:
         7.0,
         "min",
     )
+    layout = results.get("shared_layout", {}).get("by_mode", {}).get("quark", {})
+    add(
+        "Shared-layout plan (400 resources, 50 ms), batched / today",
+        layout.get("ratio"),
+        0.5,
+        "max",
+    )
+    add(
+        "Shared-layout plan, HTTP calls batched",
+        (layout.get("calls_on") or {}).get("total"),
+        10,
+        "max",
+        unit=" calls",
+    )
     mem = results.get("memory", {}).get("ours", {}).get(n)
     add(
         f"Peak provider memory at N={n} (apply/plan/destroy)",

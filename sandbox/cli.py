@@ -80,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="fixed Retry-After seconds for 413 answers (default: computed)",
     )
     serve.add_argument("--token-ttl", type=int, default=86400, help="token lifetime in seconds")
+    serve.add_argument(
+        "--paginate-ip-addresses",
+        action="store_true",
+        help="GET ip_addresses honours limit/marker and answers next links (Neutron's "
+        "pagination); by default both are ignored, as quark does",
+    )
     serve.add_argument("--log-requests", action="store_true", help="one line per request on stderr")
     serve.add_argument(
         "--reset",
@@ -153,6 +159,7 @@ def _serve(args: argparse.Namespace) -> int:
             rate_limit_window_seconds=args.rate_limit_window,
             retry_after_seconds=args.retry_after,
             token_ttl_seconds=args.token_ttl,
+            paginate_ip_addresses=args.paginate_ip_addresses,
         )
         from sandbox.traffic import apply_patch
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, Response, g, request
 
 from sandbox import inventory, sharedips
@@ -56,13 +58,49 @@ def show_port(region: str, port_id: str) -> Response:
         return json_response({"port": inventory.port_views(db, [row])[0]})
 
 
+# Query parameters that steer pagination rather than filter.
+PAGING_PARAMS = ("limit", "marker", "page_reverse")
+
+
 @bp.get("/ip_addresses")
 def list_ip_addresses(region: str) -> Response:
-    """Fixed and shared IPs of the tenant, filtered (research §5.1); no pagination."""
-    filters = {k: request.args.getlist(k) for k in request.args}
-    with runtime().store.tx() as db:
+    """Fixed and shared IPs of the tenant, filtered (research §5.1).
+
+    Like quark, ``limit`` and ``marker`` are ignored and everything comes in one answer,
+    unless the ``paginate_ip_addresses`` setting is on: then pages follow Neutron's general
+    rules (at most 100 items, ``ip_addresses_links`` with ``next`` while more follow and
+    ``previous`` after the first page).
+    """
+    filters = {k: request.args.getlist(k) for k in request.args if k not in PAGING_PARAMS}
+    rt = runtime()
+    with rt.store.tx() as db:
         views = sharedips.list_ips(db, g.region, caller().tenant_id, filters)
-    return json_response({"ip_addresses": views})
+        if not rt.traffic.settings.paginate_ip_addresses:
+            return json_response({"ip_addresses": views})
+        marker = request.args.get("marker")
+        page, more = sharedips.paginate(
+            db, g.region, caller().tenant_id, views, request.args.get("limit"), marker
+        )
+    links = []
+    if more:
+        links.append({"rel": "next", "href": _page_href(page[-1]["id"], len(page))})
+    if marker and page:
+        links.append(
+            {"rel": "previous", "href": _page_href(page[0]["id"], len(page), reverse=True)}
+        )
+    body: dict[str, object] = {"ip_addresses": page}
+    if links:
+        body["ip_addresses_links"] = links
+    return json_response(body)
+
+
+def _page_href(marker: str, limit: int, *, reverse: bool = False) -> str:
+    """This request's URL with its filters, for the page next to ``marker``."""
+    query = [(k, v) for k, vals in request.args.lists() if k not in PAGING_PARAMS for v in vals]
+    query += [("limit", str(limit)), ("marker", marker)]
+    if reverse:
+        query.append(("page_reverse", "True"))
+    return f"{request.base_url}?{urlencode(query)}"
 
 
 @bp.post("/ip_addresses")

@@ -123,6 +123,48 @@ def list_ips(
     return result
 
 
+#: Neutron's page maximum for lists (research §3.3: "lists return at most 100 items").
+MAX_PAGE = 100
+
+
+def paginate(
+    db: sqlite3.Connection,
+    region: str,
+    tenant: str,
+    views: list[dict[str, Any]],
+    limit: str | None,
+    marker: str | None,
+) -> tuple[list[dict[str, Any]], bool]:
+    """Neutron's pagination of a ``list_ips`` answer: the items after ``marker`` (an IP id, in
+    list order), at most ``limit`` (default and cap ``MAX_PAGE``), and whether more follow.
+
+    Raises 400 for a ``limit`` that is not a positive integer and 404 ``IpAddressNotFound``
+    for a marker that names no IP of the tenant (Neutron looks the marker object up).
+    """
+    size = MAX_PAGE
+    if limit is not None:
+        try:
+            size = int(limit)
+        except ValueError:
+            raise _invalid("limit", "must be an integer") from None
+        if size < 1:
+            raise _invalid("limit", "must be a positive integer")
+        size = min(size, MAX_PAGE)
+    if marker:
+        order = {
+            r["id"]: r["n"]
+            for r in db.execute(
+                "SELECT rowid AS n, id FROM ip_addresses WHERE region = ? AND tenant_id = ?",
+                (region, tenant),
+            )
+        }
+        if marker not in order:
+            raise ApiError(404, f"IP Address {marker} not found.", type="IpAddressNotFound")
+        # Rows are listed in rowid order; a de-allocated marker keeps its place.
+        views = [v for v in views if order[v["id"]] > order[marker]]
+    return views[:size], len(views) > size
+
+
 def _ports_on_request(
     db: sqlite3.Connection,
     region: str,

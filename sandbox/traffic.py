@@ -1,4 +1,4 @@
-"""Run-time knobs for rate limits, injected faults and latency (``/__sandbox__/faults``).
+"""Run-time knobs: rate limits, faults, latency, pagination (``/__sandbox__/faults``).
 
 Rate limits follow Repose: a per-minute budget per tenant and method class (``read`` for
 GET/HEAD, ``write`` for the rest); going over it answers 413 with ``Retry-After`` and an
@@ -37,6 +37,10 @@ class TrafficSettings:
     #: The next N ``POST ip_addresses`` commit and then drop the connection unanswered.
     drop_after_commit: int = 0
     token_ttl_seconds: int = 86400
+    #: ``GET /ip_addresses`` honours ``limit``/``marker`` and answers ``ip_addresses_links``
+    #: (Neutron's general pagination). Off: both are ignored and every IP comes in one answer,
+    #: as quark does (research §3.3, open question 13).
+    paginate_ip_addresses: bool = False
 
 
 #: Upper bounds: beyond them a value is a typo, and ``inf`` would overflow date arithmetic.
@@ -84,6 +88,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "retry_after_seconds": (int, type(None)),
     "drop_after_commit": (int,),
     "token_ttl_seconds": (int,),
+    "paginate_ip_addresses": (bool,),
 }
 
 
@@ -97,7 +102,8 @@ def apply_patch(settings: TrafficSettings, patch: Any) -> TrafficSettings:
         raise ValueError(f"unknown settings {sorted(unknown)}; known: {sorted(known)}")
     changes: dict[str, Any] = {}
     for key, value in patch.items():
-        if isinstance(value, bool) or not isinstance(value, _TYPES[key]):
+        # bool is an int in Python: a number setting must not take true/false, nor the reverse.
+        if (isinstance(value, bool) != (bool in _TYPES[key])) or not isinstance(value, _TYPES[key]):
             raise ValueError(f"{key} has the wrong type")
         if key == "fault_kinds" and isinstance(value, list | tuple):  # checked above; for mypy
             value = tuple(str(v) for v in value)

@@ -12,13 +12,17 @@ from typing import Any
 
 from provider.rackspace.api.coordination import Coordination
 from provider.rackspace.api.errors import (
+    AlreadyAssociated,
     AmbiguousOutcome,
     NotFound,
     PortRequiresDisassociation,
+    PortsNotFound,
 )
 from provider.rackspace.api.ids import api_id
 from provider.rackspace.api.networks import NetworksApi
-from provider.rackspace.api.servers import AlreadyAssociated, ServersApi
+from provider.rackspace.api.read_cache import ReadCache
+from provider.rackspace.api.servers import ServersApi
+from provider.rackspace.api.session import WriteClock
 
 
 @dataclass
@@ -230,13 +234,13 @@ class FakeCloud:
                 if p["device_id"] in device_ids and p["network_id"] == network_id
             ]
             if len(port_ids) != len(device_ids):
-                raise NotFound(
+                raise PortsNotFound(
                     "Not all ports or devices from request could be found",
                     status=404,
                     code="NotAllPortOrDeviceFound",
                 )
         if any(p not in self.ports for p in port_ids):
-            raise NotFound(
+            raise PortsNotFound(
                 "Not all ports or devices from request could be found",
                 status=404,
                 code="NotAllPortOrDeviceFound",
@@ -373,6 +377,9 @@ class FakeClient:
         self.networks: Any = _SpellsIds(cloud)
         self.servers: Any = _SpellsIds(cloud)
         self.coordination = Coordination()
+        # The FakeCloud's writes bypass a `Session`, so nothing would drop a listing: reads go
+        # one by one here (the cache itself is tested in test_read_cache.py).
+        self.reads = ReadCache(self.networks, self.servers, WriteClock(), enabled=False)
 
     def next_walk(self) -> FakeClient:
         """The client of a later Terraform command: same cloud, fresh coordination."""

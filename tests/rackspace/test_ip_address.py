@@ -10,8 +10,8 @@ import pytest
 
 from provider.plugin import Context, ProviderError, Unknown
 from provider.plugin.semantic import keep_prior_spelling
+from provider.rackspace.api import coordination as coordination_module
 from provider.rackspace.api.errors import ConnectionFailed, ServerError
-from provider.rackspace.resources import ip_address as ip_address_module
 from provider.rackspace.resources.ip_address import IPAddress
 from provider.rackspace.resources.server_ip_association import ServerIPAssociation
 
@@ -464,7 +464,7 @@ def test_operations_run_under_the_rpc_cancel_event(cloud):
 
 @pytest.fixture
 def short_removal_grace(monkeypatch):
-    monkeypatch.setattr(ip_address_module, "_REMOVAL_GRACE", 0.3)
+    monkeypatch.setattr(coordination_module, "REMOVAL_GRACE", 0.3)
 
 
 class SlowDisassociation(FakeCloud):

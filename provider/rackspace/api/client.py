@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from provider.rackspace.api.coordination import Coordination
 from provider.rackspace.api.networks import NetworksApi
+from provider.rackspace.api.read_cache import ReadCache, batching_enabled
 from provider.rackspace.api.servers import ServersApi
 from provider.rackspace.api.session import NETWORKS, SERVERS, Query, Session
 
@@ -32,11 +33,21 @@ class RackspaceClient:
         identity: Identity,
         region: str,
         coordination: Coordination | None = None,
+        *,
+        batch_reads: bool = True,
     ) -> None:
         self.session = Session(transport, identity, region)
         self.coordination = coordination or Coordination()
         self.networks = NetworksApi(self.session)
         self.servers = ServersApi(self.session)
+        # Resource reads (refresh) come from shared listings, dropped by every write.
+        self.reads = ReadCache(
+            self.networks,
+            self.servers,
+            self.session.writes,
+            enabled=batch_reads,
+            cancelled=getattr(transport, "cancelled", None),
+        )
 
     @property
     def transport(self) -> Transport:
@@ -89,7 +100,8 @@ def connect(settings: Settings, cancelled: threading.Event | None = None) -> Rac
     """Build the client for `settings` (does not call the API yet).
 
     `cancelled` stops calls made outside any RPC's cancellation scope (the provider's own, set
-    by StopProvider too); inside one, the RPC's event is used.
+    by StopProvider too); inside one, the RPC's event is used. Batched reads follow
+    `TERRAFORM_PROVIDER_RACKSPACE_BATCH_READS` (see `provider.rackspace.api.read_cache`).
     """
     # The HTTP stack (urllib3) comes in here, once the provider is configured.
     from provider.rackspace.api.identity import Identity
@@ -112,7 +124,7 @@ def connect(settings: Settings, cancelled: threading.Event | None = None) -> Rac
         password=settings.password,
         tenant_id=settings.tenant_id,
     )
-    return RackspaceClient(transport, identity, settings.region)
+    return RackspaceClient(transport, identity, settings.region, batch_reads=batching_enabled())
 
 
 def _version() -> str:

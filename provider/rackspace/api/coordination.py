@@ -26,10 +26,17 @@ import time
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
+from provider.rackspace.api.errors import PortRequiresDisassociation
 from provider.rackspace.api.ids import api_key
 
+_T = TypeVar("_T")
+# An IP operation refused with `PortRequiresDisassociation` while this walk removes associations
+# of that IP waits up to REMOVAL_GRACE s for removals Terraform has scheduled but not sent yet
+# (independent operations start together), and REMOVAL_LIMIT s in all.
+REMOVAL_GRACE = 3.0
+REMOVAL_LIMIT = 300.0
 # How often a wait re-checks Terraform's cancellation while nothing else wakes it (seconds).
 _POLL = 0.1
 
@@ -192,3 +199,31 @@ class Coordination:
                 if elapsed >= limit or (self._removing[group] == 0 and elapsed >= grace):
                     return False
                 self._cond.wait(_POLL)
+
+
+def after_removals(
+    coordination: Coordination,
+    ip_id: str,
+    call: Callable[[], _T],
+    cancelled: threading.Event | None = None,
+    on_retry: Callable[[], None] | None = None,
+) -> _T:
+    """`call()`'s result, for an operation on IP `ip_id` (a DELETE, or a PUT that drops ports).
+
+    While it is refused with `PortRequiresDisassociation` and this walk is removing
+    associations of the IP (a configuration that does not order them before the IP), wait for
+    those removals (`REMOVAL_GRACE`, `REMOVAL_LIMIT`) and run it again, calling `on_retry`
+    first. Raises the last refusal when nothing in this walk is removing them, or on
+    cancellation.
+    """
+    while True:
+        seen = coordination.removals_done(ip_id)
+        try:
+            return call()
+        except PortRequiresDisassociation:
+            if not coordination.wait_for_removals(
+                ip_id, seen, REMOVAL_GRACE, REMOVAL_LIMIT, cancelled
+            ):
+                raise
+            if on_retry is not None:
+                on_retry()

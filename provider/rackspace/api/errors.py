@@ -130,6 +130,31 @@ class PortRequiresDisassociation(BadRequest):
     """
 
 
+class PortNotOnNetwork(BadRequest):
+    """400 to a shared-IP create: a port (or server's port) named is not on `network_id`.
+
+    quark raises a generic `BadRequest` ("Must have ports connected to the requested network",
+    research §6 row 9), so the message is the only signal.
+    """
+
+
+class SegmentMismatch(BadRequest):
+    """400 to a shared-IP create on PublicNet: the ports are in different public IP zones.
+
+    quark's "Segment id's do not match." is a generic `BadRequest` (research §6 row 10).
+    """
+
+
+class AlreadyAssociated(BadRequest):
+    """400 to an association PUT because the association already exists.
+
+    The API's answer to a repeated PUT is unsettled (research §5.8, open question 4): 200/201
+    (idempotent) or 400 "association already exists" with the generic `badRequest` fault, so
+    the Servers client recognises it by the message of that one call; callers confirm it with
+    `ServersApi.find_ip_association`.
+    """
+
+
 class Forbidden(ApiError):
     """403: the account or role may not do this."""
 
@@ -138,8 +163,32 @@ class NotFound(ApiError):
     """404: the object (or a parent of it) does not exist for this tenant."""
 
 
+class NetworkNotFound(NotFound):
+    """404 `NetworkNotFound`: the network named does not exist for this tenant (§6 row 6)."""
+
+
+class PortsNotFound(NotFound):
+    """404 to a shared-IP create: some ports or servers named were not found on the network.
+
+    Types `NotAllPortOrDeviceFound`, `PortNotFoundOnNetwork` and `PortNotFound` (§6 row 8).
+    The answer does not say which ones; `finders.find_missing_ports` / `find_missing_servers`
+    do.
+    """
+
+
 class Conflict(ApiError):
     """409: a conflict or quota error."""
+
+
+class QuotaExceeded(Conflict):
+    """409 quota error: `CannotCreateMoreSharedIPs` (shared IPs per tenant and network),
+    `CannotAddMoreIPsToPort` (IPs per port) or neutron-lib's `OverQuota` (§3.2, §6 rows 11-12).
+    `per_port` tells the second from the first."""
+
+    @property
+    def per_port(self) -> bool:
+        """Whether the limit is the per-port one (remove IPs from those ports)."""
+        return self.code == "CannotAddMoreIPsToPort"
 
 
 class RateLimited(ApiError):
@@ -202,9 +251,7 @@ def error_for_status(
 ) -> ApiError:
     """Build the typed error for an HTTP error response."""
     parsed = parse_error_body(body)
-    cls = _BY_STATUS.get(status) or (ServerError if status >= 500 else ApiError)
-    if status == 400 and _is_port_requires_disassociation(parsed):
-        cls = PortRequiresDisassociation
+    cls = _classify(status, parsed)
     message = parsed.message or _default_message(status)
     return cls(
         message,
@@ -217,15 +264,51 @@ def error_for_status(
     )
 
 
-def _is_port_requires_disassociation(parsed: ErrorBody) -> bool:
-    """Keyed on the API's own error type; the message is read only when the body has no type.
+# The API's own error types (`NeutronError.type`), by the status they come with (research §6).
+_BY_TYPE: dict[tuple[int, str], type[ApiError]] = {
+    (400, "PortRequiresDisassociation"): PortRequiresDisassociation,
+    (404, "NetworkNotFound"): NetworkNotFound,
+    (404, "NotAllPortOrDeviceFound"): PortsNotFound,
+    (404, "PortNotFoundOnNetwork"): PortsNotFound,
+    (404, "PortNotFound"): PortsNotFound,
+    (409, "CannotCreateMoreSharedIPs"): QuotaExceeded,
+    (409, "CannotAddMoreIPsToPort"): QuotaExceeded,
+    (409, "OverQuota"): QuotaExceeded,
+}
+# Types that say nothing beyond the status: the message is then the only signal.
+_GENERIC_TYPES = frozenset({"", "BadRequest", "HTTPBadRequest", "badRequest", "InvalidInput"})
+_GENERIC_NOT_FOUND = frozenset({"", "NotFound", "HTTPNotFound"})
+# quark's fixed messages for errors it raises as a generic `BadRequest` (research §6).
+_BY_MESSAGE: tuple[tuple[str, type[ApiError]], ...] = (
+    ("segment id", SegmentMismatch),
+    ("must have ports connected to the requested network", PortNotOnNetwork),
+)
 
-    quark's extension controller may answer with a bare webob page instead of the NeutronError
-    envelope (research §3.1, open question 1); its text is then quark's fixed message.
-    """
-    if parsed.code:
-        return parsed.code == "PortRequiresDisassociation"
-    return "requires disassociation" in parsed.message.lower()
+
+def _classify(status: int, parsed: ErrorBody) -> type[ApiError]:
+    """The most specific error class: keyed on the API's own error type; the message is read
+    only for a 400 whose type is generic or missing."""
+    specific = _BY_TYPE.get((status, parsed.code))
+    if specific is not None:
+        return specific
+    text = parsed.message.lower()
+    if status == 400 and not parsed.code and "requires disassociation" in text:
+        # A bare webob page in place of the NeutronError envelope (§3.1, open question 1): a
+        # typed one is never taken for it, whatever its message says.
+        return PortRequiresDisassociation
+    if status == 400 and parsed.code in _GENERIC_TYPES:
+        for fragment, cls in _BY_MESSAGE:
+            if fragment in text:
+                return cls
+    # A webob page: "Network <id> could not be found." (one about ports or devices names them).
+    if (
+        status == 404
+        and parsed.code in _GENERIC_NOT_FOUND
+        and "network" in text
+        and not ("port" in text or "device" in text)
+    ):
+        return NetworkNotFound
+    return _BY_STATUS.get(status) or (ServerError if status >= 500 else ApiError)
 
 
 def request_id_from(headers: Any) -> str:

@@ -173,12 +173,12 @@ def server_exists(client: RackspaceClient, server_id: str) -> bool:
 
 
 def ip_address_exists(client: RackspaceClient, ip_id: str) -> bool:
-    """Whether the IP exists in this account and region (looked up once per walk)."""
+    """Whether the IP exists in this account and region (looked up once per walk, through the
+    batched reads: a plan that checks many IPs shares one tenant listing, and a miss there is
+    confirmed with its own GET)."""
     iid = api_id(ip_id)
     return bool(
-        client.coordination.once(
-            ("ip", iid), lambda: _exists(lambda: client.networks.get_ip_address(iid))
-        )
+        client.coordination.once(("ip", iid), lambda: _exists(lambda: client.reads.ip_address(iid)))
     )
 
 

@@ -4,18 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from provider.rackspace.api.errors import ApiError, BadRequest
+from provider.rackspace.api.errors import AlreadyAssociated, ApiError, BadRequest
 from provider.rackspace.api.ids import api_id
 from provider.rackspace.api.session import SERVERS, Session
-
-
-class AlreadyAssociated(BadRequest):
-    """400 to an association PUT because the association already exists.
-
-    The API's answer to a repeated PUT is unsettled (research §5.8, open question 4): 200/201
-    (idempotent) or 400 "association already exists" with the generic `badRequest` fault, so
-    this is recognised by the message; callers confirm it with `find_ip_association`.
-    """
 
 
 def association_key(server_id: str, ip_id: str) -> tuple[str, str, str]:

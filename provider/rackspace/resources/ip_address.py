@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 from provider.plugin import (
     UUID,
@@ -26,40 +25,37 @@ from provider.plugin import (
     uuid,
 )
 from provider.rackspace.api.client import RackspaceClient
+from provider.rackspace.api.coordination import after_removals
 from provider.rackspace.api.errors import (
     AmbiguousOutcome,
     ApiError,
+    NetworkNotFound,
     NotFound,
+    PortNotOnNetwork,
     PortRequiresDisassociation,
-    ServerError,
+    SegmentMismatch,
 )
 from provider.rackspace.api.finders import (
     find_associated_servers,
     find_missing_ports,
     find_missing_servers,
     find_servers_of_ports,
-    find_shared_ips_on,
     find_unknown_references,
-    ip_ids_on_network,
     removed_ids,
+)
+from provider.rackspace.api.verified_create import (
+    CreateAmbiguous,
+    CreateTarget,
+    CreateUnresolved,
+    NothingCreated,
+    create_shared_ip,
+    settle_create,
 )
 from provider.rackspace.diagnostics import api_error, one_at_a_time
 from provider.rackspace.resources._compat import plan_checks_allowed
 from provider.rackspace.validators import at_least, is_uuid
 
 TYPE_NAME = "rackspace_ip_address"
-_T = TypeVar("_T")
-# A create without a clear answer is sent again only after a lookup found no IP it could have
-# made; this bounds how often, and the pause grows with each attempt.
-_VERIFIED_CREATE_ATTEMPTS = 5
-_VERIFIED_CREATE_DELAY = 0.25
-# An IP operation refused because servers are still associated waits while this walk removes
-# associations of that IP: up to _REMOVAL_GRACE s for removals Terraform has scheduled but not
-# sent yet (independent operations start together), and _REMOVAL_LIMIT s in all.
-_REMOVAL_GRACE = 3.0
-_REMOVAL_LIMIT = 300.0
-# Coordination group of the shared IPs this walk created or adopted.
-_IPS = "shared-ips"
 # Private state of a create whose outcome is unknown: what `read` needs to settle it.
 _PENDING = "unresolved_create"
 # The id such a create has in state until then (never sent to the API).
@@ -183,90 +179,32 @@ class IPAddress(Resource[RackspaceClient]):
         return planned
 
     def create(self, planned: dict[str, Any], ctx: Context) -> dict[str, Any]:
-        """POST the IP; never sent again once it may have reached the API.
-
-        When the answer is lost, the IPs on the network before this walk's creates began are
-        compared with the matching ones after the POST: exactly one new IP (not made by another
-        create of this walk) is
-        this request's and is adopted; none means nothing was made and the POST is sent again;
-        several is ambiguous and named in an error. When the API cannot be asked, the
-        uncertainty goes into state (a tainted object with no id yet), for `read` to settle.
-        """
-        client = self.client
-        coordination = client.coordination
+        """POST the IP; never sent again once it may have reached the API (a lost answer is
+        recovered by `api.verified_create`). When the API cannot even be asked, the
+        uncertainty goes into state (a tainted object with no id yet) for `read` to settle."""
+        target = _target(planned)
         summary = "Failed to create shared IP"
-        # Creates of one walk on the same ports (or servers) run one at a time, so that
-        # "new since my POST" can only be my IP or another process's.
-        with one_at_a_time(coordination, ("ip-create", *_target(planned)), ctx, summary):
+        with one_at_a_time(self.client.coordination, target.key, ctx, summary):
             try:
-                before = ip_ids_on_network(client, planned["network_id"])
-            except ApiError as err:
-                raise _create_error(planned, err, client) from None
-            ip = self._post(client, planned, before, ctx)
-            if ip is None:
+                ip = create_shared_ip(self.client, target, ctx.log)
+            except CreateUnresolved as err:
+                ctx.private[_PENDING] = err.pending
+                ctx.error(*_unresolved(err))
                 return _unresolved_state(planned)
-            coordination.claim(_IPS, ip["id"])
+            except CreateAmbiguous as err:
+                raise _ambiguous(planned, err) from None
+            except NothingCreated as err:
+                hint = None
+                if isinstance(err.cause, AmbiguousOutcome):
+                    hint = (
+                        "No shared IP matching this configuration exists, so none was "
+                        "created; run apply again."
+                    )
+                raise api_error(summary, err.cause, hint=hint) from None
+            except ApiError as err:
+                raise _create_error(planned, err, self.client) from None
         ctx.log.info("created shared IP %s (%s)", ip.get("id"), ip.get("address"))
         return _state(ip, planned)
-
-    def _post(
-        self, client: Any, planned: dict[str, Any], before: frozenset[str], ctx: Context
-    ) -> dict[str, Any] | None:
-        """The created (or adopted) IP; None when unresolved (ctx then holds the error)."""
-        server_ids = planned.get("server_ids")
-        port_ids = None if server_ids is not None else planned.get("port_ids")
-        for attempt in range(1, _VERIFIED_CREATE_ATTEMPTS + 1):
-            try:
-                return client.networks.create_ip_address(
-                    network_id=planned["network_id"],
-                    version=int(planned.get("version") or 4),
-                    port_ids=port_ids,
-                    device_ids=server_ids,
-                )
-            except (AmbiguousOutcome, ServerError) as err:
-                try:
-                    after = _matching_ids(client, planned)
-                except ApiError as lookup_err:
-                    _carry_uncertainty(planned, before, err, lookup_err, client, ctx)
-                    return None
-                new = after - before - client.coordination.claimed(_IPS)
-                if len(new) == 1:
-                    [ip_id] = new
-                    ctx.log.warning(
-                        "create of a shared IP got no answer (%s); adopting %s, the one new "
-                        "IP on its ports",
-                        err.message,
-                        ip_id,
-                    )
-                    try:
-                        return client.networks.get_ip_address(ip_id)
-                    except ApiError as get_err:
-                        _carry_uncertainty(planned, before, err, get_err, client, ctx)
-                        return None
-                if new:
-                    raise _ambiguous(planned, err, sorted(new), client) from None
-                if attempt >= _VERIFIED_CREATE_ATTEMPTS and isinstance(err, ServerError):
-                    raise _create_error(planned, err) from None
-                if attempt >= _VERIFIED_CREATE_ATTEMPTS:
-                    raise api_error(
-                        "Failed to create shared IP",
-                        err,
-                        hint="No shared IP matching this configuration exists, so none was "
-                        "created; run apply again.",
-                    ) from None
-                # Nothing was made: sending it again cannot make a second IP.
-                ctx.log.warning(
-                    "create of a shared IP got no clear answer (%s) and made no IP; sending "
-                    "it again (attempt %d of %d)",
-                    err.message,
-                    attempt + 1,
-                    _VERIFIED_CREATE_ATTEMPTS,
-                )
-                if ctx.cancelled.wait(_VERIFIED_CREATE_DELAY * attempt):
-                    raise api_error("Failed to create shared IP", err) from None
-            except ApiError as err:
-                raise _create_error(planned, err, client) from None
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def read(self, state: dict[str, Any], ctx: Context) -> dict[str, Any] | None:
         """GET the IP; None (removed from state) when it is gone. A create left unresolved is
@@ -279,7 +217,8 @@ class IPAddress(Resource[RackspaceClient]):
             return _state(ip, state)
         ip_id = state["id"]
         try:
-            ip = client.networks.get_ip_address(ip_id)
+            # From the process's shared listing; a miss is confirmed by the IP's own GET.
+            ip = client.reads.ip_address(ip_id)
         except NotFound:
             ctx.log.info("shared IP %s is gone; removing it from state", ip_id)
             return None
@@ -307,11 +246,12 @@ class IPAddress(Resource[RackspaceClient]):
                 and port_ids is not None
                 and not semantically_equal(_IDS, port_ids, prior.get("port_ids") or frozenset())
             ):
-                ip = _after_removals(
-                    client,
+                ip = after_removals(
+                    client.coordination,
                     ip_id,
-                    ctx,
                     lambda: client.networks.update_ip_address(ip_id, port_ids),
+                    ctx.cancelled,
+                    lambda: _retrying(ctx, ip_id),
                 )
             else:
                 ip = client.networks.get_ip_address(ip_id)
@@ -353,7 +293,13 @@ class IPAddress(Resource[RackspaceClient]):
                 return
             ip_id = settled["id"]
         try:
-            _after_removals(client, ip_id, ctx, lambda: client.networks.delete_ip_address(ip_id))
+            after_removals(
+                client.coordination,
+                ip_id,
+                lambda: client.networks.delete_ip_address(ip_id),
+                ctx.cancelled,
+                lambda: _retrying(ctx, ip_id),
+            )
         except NotFound:
             return
         except PortRequiresDisassociation as err:
@@ -419,7 +365,7 @@ def _state(
     }
 
 
-def _not_found_hint(client: Any, planned: dict[str, Any], by: str) -> str:
+def _not_found_hint(client: RackspaceClient | None, planned: dict[str, Any], by: str) -> str:
     """Name the servers or ports of `by` that the API could not find, and why."""
     network_id = planned.get("network_id") or ""
     what = "servers" if by == "server_ids" else "ports"
@@ -447,51 +393,31 @@ def _not_found_hint(client: Any, planned: dict[str, Any], by: str) -> str:
     )
 
 
-def _create_error(planned: dict[str, Any], err: ApiError, client: Any = None) -> ProviderError:
+def _create_error(
+    planned: dict[str, Any], err: ApiError, client: RackspaceClient | None = None
+) -> ProviderError:
     """The diagnostic for a refused create; `client` (when given) names what was not found."""
     by = "server_ids" if planned.get("server_ids") is not None else "port_ids"
-    text = f"{err.code} {err.message}".lower()
     summary = "Failed to create shared IP"
-    if err.status == 404 and "network" in text and "port" not in text and "device" not in text:
-        return api_error(
-            summary,
-            err,
-            hint="`network_id` names no network of this account.",
-            path=("network_id",),
-        )
-    if err.status == 404:
+    if isinstance(err, NetworkNotFound):
+        hint = "`network_id` names no network of this account."
+        return api_error(summary, err, hint=hint, path=("network_id",))
+    if isinstance(err, NotFound):
         return api_error(summary, err, hint=_not_found_hint(client, planned, by), path=(by,))
-    if err.status == 400 and "segment" in text:
-        return api_error(
-            summary,
-            err,
-            hint="On PublicNet every server must be in the same public IP zone "
-            "(`RAX-PUBLIC-IP-ZONE-ID:publicIPZoneId`); pick servers from one zone.",
-            path=(by,),
+    if isinstance(err, SegmentMismatch):
+        hint = (
+            "On PublicNet every server must be in the same public IP zone "
+            "(`RAX-PUBLIC-IP-ZONE-ID:publicIPZoneId`); pick servers from one zone."
         )
-    if err.status == 400 and ("network" in text and "port" in text):
-        return api_error(
-            summary, err, hint=f"Every port in `{by}` must be on `network_id`.", path=(by,)
-        )
+        return api_error(summary, err, hint=hint, path=(by,))
+    if isinstance(err, PortNotOnNetwork):
+        hint = f"Every port in `{by}` must be on `network_id`."
+        return api_error(summary, err, hint=hint, path=(by,))
     return api_error(summary, err)
 
 
-def _after_removals(client: Any, ip_id: str, ctx: Context, call: Callable[[], _T]) -> _T:
-    """Run `call`; while it is refused with `PortRequiresDisassociation` and this walk is
-    removing associations of the IP (a configuration that does not order them before the IP),
-    wait for those removals and run it again. Raises the last refusal otherwise."""
-    coordination = client.coordination
-    group = ip_id
-    while True:
-        seen = coordination.removals_done(group)
-        try:
-            return call()
-        except PortRequiresDisassociation:
-            if not coordination.wait_for_removals(
-                group, seen, _REMOVAL_GRACE, _REMOVAL_LIMIT, ctx.cancelled
-            ):
-                raise
-            ctx.log.info("retrying on shared IP %s after this run removed associations", ip_id)
+def _retrying(ctx: Context, ip_id: str) -> None:
+    ctx.log.info("retrying on shared IP %s after this run removed associations", ip_id)
 
 
 def _still_associated(servers: list[str] | None) -> str:
@@ -513,29 +439,16 @@ def _associated_servers(
         return None
 
 
-def _target(spec: dict[str, Any]) -> tuple[str, str, frozenset[str]]:
-    """What a create is about: network, "servers" or "ports", and the ids (coordination keys
-    and finders compare them in any letter case)."""
-    by = "servers" if spec.get("server_ids") is not None else "ports"
-    ids = spec.get("server_ids") if by == "servers" else spec.get("port_ids")
-    known = ids if ids not in (None, Unknown) else ()
-    return spec["network_id"], by, frozenset(known)
-
-
-def _matching(client: Any, spec: dict[str, Any]) -> dict[str, str]:
-    """Shared IPs (id -> address) carried by exactly the ports or servers of `spec`."""
-    network_id, by, ids = _target(spec)
-    found = find_shared_ips_on(
-        client,
-        network_id,
-        server_ids=ids if by == "servers" else None,
-        port_ids=ids if by == "ports" else None,
+def _target(spec: dict[str, Any]) -> CreateTarget:
+    """What a create (or the unresolved create kept in `spec`'s state) asked for."""
+    servers = spec.get("server_ids")
+    ports = spec.get("port_ids")
+    return CreateTarget(
+        network_id=spec["network_id"],
+        version=int(spec.get("version") or 4),
+        server_ids=frozenset(servers) if servers not in (None, Unknown) else None,
+        port_ids=frozenset(ports) if ports not in (None, Unknown) else frozenset(),
     )
-    return {ip["id"]: ip.get("address") or "" for ip in found}
-
-
-def _matching_ids(client: Any, spec: dict[str, Any]) -> frozenset[str]:
-    return frozenset(_matching(client, spec))
 
 
 def _unresolved_state(planned: dict[str, Any]) -> dict[str, Any]:
@@ -554,24 +467,13 @@ def _unresolved_state(planned: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _carry_uncertainty(
-    planned: dict[str, Any],
-    before: frozenset[str],
-    err: ApiError,
-    lookup_err: ApiError,
-    client: Any,
-    ctx: Context,
-) -> None:
-    """Record what `read` needs to settle the create later, and tell the user."""
-    ctx.private[_PENDING] = {
-        "before": sorted(before),
-        "others": sorted(client.coordination.claimed(_IPS)),
-    }
-    ctx.error(
+def _unresolved(err: CreateUnresolved) -> tuple[str, str]:
+    """The error diagnostic (summary, detail) of a create whose outcome is unknown."""
+    return (
         "Creating the shared IP may or may not have succeeded",
-        f"The API gave no answer to the create request ({err.describe()}), and the check for "
-        f"an IP it may have made failed too ({lookup_err.describe()}). The provider did not "
-        "send the request again, so at most one IP was made.\n\n"
+        f"The API gave no answer to the create request ({err.cause.describe()}), and the check "
+        f"for an IP it may have made failed too ({err.lookup_error.describe()}). The provider "
+        "did not send the request again, so at most one IP was made.\n\n"
         "Terraform keeps this resource in state as tainted, without an id yet. The next plan, "
         "apply or destroy looks again once the API answers: if this request made an IP, that "
         "IP is taken over (being tainted, it is then replaced by a new one; run `terraform "
@@ -580,16 +482,12 @@ def _carry_uncertainty(
     )
 
 
-def _settle(client: Any, state: dict[str, Any], ctx: Context) -> dict[str, Any] | None:
+def _settle(client: RackspaceClient, state: dict[str, Any], ctx: Context) -> dict[str, Any] | None:
     """The IP an unresolved create made (marker cleared), or None when it made none."""
-    pending = ctx.private[_PENDING]
     try:
-        after = _matching(client, state)
-        new = set(after) - set(pending.get("before") or ()) - set(pending.get("others") or ())
-        new -= client.coordination.claimed(_IPS)
-        if len(new) > 1:
-            raise _ambiguous(state, None, sorted(new), client)
-        ip = client.networks.get_ip_address(new.pop()) if new else None
+        ip = settle_create(client, _target(state), ctx.private[_PENDING])
+    except CreateAmbiguous as err:
+        raise _ambiguous(state, err) from None
     except ApiError as err:
         raise api_error(
             "Could not settle an earlier create of this shared IP",
@@ -606,16 +504,10 @@ def _settle(client: Any, state: dict[str, Any], ctx: Context) -> dict[str, Any] 
     return ip
 
 
-def _ambiguous(
-    spec: dict[str, Any], err: ApiError | None, ids: list[str], client: Any
-) -> ProviderError:
+def _ambiguous(spec: dict[str, Any], err: CreateAmbiguous) -> ProviderError:
     """Several new IPs match: name them instead of guessing which one is this request's."""
-    try:
-        addresses = _matching(client, spec)
-    except ApiError:
-        addresses = {}
-    listing = ", ".join(f"{i} ({addresses.get(i) or 'address unknown'})" for i in ids)
-    why = f" ({err.describe()})" if err is not None else ""
+    listing = ", ".join(f"{i} ({err.addresses.get(i) or 'address unknown'})" for i in err.ids)
+    why = f" ({err.cause.describe()})" if err.cause is not None else ""
     return ProviderError(
         "Creating the shared IP may have succeeded",
         f"The API gave no clear answer to the create request{why}, and since then more "
@@ -624,7 +516,7 @@ def _ambiguous(
         "tell which is this request's and took none.\n\n"
         "Import the one this configuration should manage instead of creating another "
         "(remove this resource from state first with `terraform state rm` if it is there):"
-        f"\n\n  terraform import {TYPE_NAME}.<name> {ids[0]}\n\n(or an `import` block on "
+        f"\n\n  terraform import {TYPE_NAME}.<name> {err.ids[0]}\n\n(or an `import` block on "
         "Terraform 1.5 and later), then run apply again.",
     )
 

@@ -18,13 +18,13 @@ from provider.plugin import (
     uuid,
 )
 from provider.rackspace.api.client import RackspaceClient
-from provider.rackspace.api.errors import ApiError, BadRequest, NotFound
+from provider.rackspace.api.errors import AlreadyAssociated, ApiError, BadRequest, NotFound
 from provider.rackspace.api.finders import (
     find_association_blocker,
     ip_address_exists,
     server_exists,
 )
-from provider.rackspace.api.servers import AlreadyAssociated, association_key
+from provider.rackspace.api.servers import association_key
 from provider.rackspace.diagnostics import api_error, one_at_a_time
 from provider.rackspace.resources._compat import plan_checks_allowed
 from provider.rackspace.validators import is_uuid
@@ -171,7 +171,8 @@ class ServerIPAssociation(Resource[RackspaceClient]):
         """List the server's associations; None when the server or the association is gone."""
         server_id, ip_id = state["server_id"], state["ip_address_id"]
         try:
-            found = self.client.servers.find_ip_association(server_id, ip_id)
+            # One shared list per server; a miss is confirmed by the server's own fresh list.
+            found = self.client.reads.ip_association(server_id, ip_id)
         except NotFound:
             ctx.log.info("server %s is gone; removing its association from state", server_id)
             return None
