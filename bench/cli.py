@@ -91,6 +91,10 @@ def make_subjects(settings: Settings) -> list[Subject]:
             from bench.ours import Ours
 
             made.append(Ours(settings.work_dir))
+        elif key == "ours-cold":
+            from bench.ours import OursCold
+
+            made.append(OursCold(settings.work_dir / "cold"))
         elif key == "tf":
             from bench.peers.tf_peer.peer import TfPeer
 
@@ -172,6 +176,14 @@ def run(settings: Settings, command: str) -> dict[str, Any]:
                 bench_run.record_error("profile/ours", exc)
     finally:
         for subject in subjects:
+            status = getattr(subject, "fork_server", lambda: None)()
+            if status:
+                # The server that forked every warm launch of the run, at its end.
+                results.setdefault("fork_server", {})[subject.key] = {
+                    "rss_mb": round(status["rss"] / 1e6, 1),
+                    "launches": status["launches"],
+                    "threads": status["threads"],
+                }
             try:
                 subject.close()
             except Exception as exc:

@@ -50,8 +50,8 @@ def launch_env(client_cert: str, tmpdir: str) -> dict[str, str]:
         PLUGIN_CLIENT_CERT=client_cert,
         # Sockets and temp dirs of killed providers land here and are removed with it.
         TMPDIR=tmpdir,
-        # This scenario measures cold launches, whatever the default of warm launches is
-        # (bench.warm_handshake measures warm ones, and overrides this).
+        # Cold launches unless the caller says otherwise: our warm variant and
+        # bench.warm_handshake override this.
         TERRAFORM_PROVIDER_RACKSPACE_WARM="0",
     )
     return env
@@ -91,11 +91,14 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
         proc.stdout.close()
 
 
-def measure(executable: Path, launches: int, warmup: int = 2) -> list[HandshakeSample]:
-    """``launches`` timed handshakes after ``warmup`` untimed ones (bytecode and page cache)."""
+def measure(
+    executable: Path, launches: int, warmup: int = 2, extra_env: dict[str, str] | None = None
+) -> list[HandshakeSample]:
+    """``launches`` timed handshakes after ``warmup`` untimed ones (bytecode and page cache);
+    ``extra_env`` overrides `launch_env` (our warm variant turns warm launches on there)."""
     cert = client_certificate_pem()
     with tempfile.TemporaryDirectory(prefix="bench-handshake-") as tmpdir:
-        env = launch_env(cert, tmpdir)
+        env = {**launch_env(cert, tmpdir), **(extra_env or {})}
         for _ in range(warmup):
             launch_once(executable, env)
         return [launch_once(executable, env) for _ in range(launches)]

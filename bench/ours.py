@@ -1,5 +1,10 @@
 """Our provider, ``rackspace/rackspace``, measured with ``rackspace_server_ip_association``.
 
+Two subjects measure it side by side: ``ours`` with warm launches, what users get by default
+(the launcher hands each launch to a fork server, started before anything is timed, in a
+private socket directory, and stopped at the end), and ``ours-cold`` with them switched off
+(``TERRAFORM_PROVIDER_RACKSPACE_WARM=0``): every launch a fresh Python process.
+
 N associations need N (server, shared IP) pairs. Before anything is timed the sandbox is
 seeded with enough servers on one isolated network (quotas lifted) and the bench provisions
 one shared IP over each pair of consecutive servers' ports straight through the API, so the
@@ -9,10 +14,15 @@ IP of pair ``i // 2``.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -92,12 +102,21 @@ def provision_pairs(sandbox: Sandbox, servers: int) -> tuple[list[str], list[str
     return server_ids, ip_ids
 
 
+PROG = "terraform-provider-rackspace"
+_PREFIX = PROG.upper().replace("-", "_")
+# Longer than any pause between two commands of a full run: the server measured is the one
+# started before the clock ran (it is stopped by close()).
+_BENCH_IDLE_SECONDS = "7200"
+
+
 class Ours:
-    """``rackspace/rackspace`` from this repository, against the local sandbox."""
+    """``rackspace/rackspace`` from this repository, against the local sandbox, with warm
+    launches (the default)."""
 
     key = "ours"
-    label = "ours (rackspace)"
+    label = "ours (rackspace, warm launches)"
     source = "rackspace/rackspace"
+    warm = True
 
     def __init__(self, work_dir: Path) -> None:
         self.work_dir = work_dir
@@ -105,6 +124,75 @@ class Ours:
         self.sandbox: Sandbox | None = None
         self.server_ids: list[str] = []
         self.ip_ids: list[str] = []
+        self.launcher: Path | None = None
+        # Directly under /tmp: a socket path must stay under 107 bytes.
+        self.warm_dir: Path | None = (
+            Path(tempfile.mkdtemp(prefix="bench-warm-", dir="/tmp")) if self.warm else None
+        )
+
+    def warm_env(self) -> dict[str, str]:
+        """The launcher's warm-launch settings for this subject (on, or explicitly off)."""
+        if self.warm_dir is None:
+            return {_PREFIX + "_WARM": "0"}
+        return {
+            _PREFIX + "_WARM": "1",
+            _PREFIX + "_WARM_DIR": str(self.warm_dir),
+            _PREFIX + "_WARM_IDLE": _BENCH_IDLE_SECONDS,
+        }
+
+    def fork_server(self) -> dict[str, Any] | None:
+        """The status of this subject's fork server (pid, rss, launches...), or None."""
+        if self.warm_dir is None:
+            return None
+        from provider.plugin import warm_client
+
+        for sock in sorted(self.warm_dir.glob("*.sock")):
+            try:
+                conn = warm_client.connect(str(sock), timeout=2.0)
+            except (OSError, warm_client.Cold):
+                continue
+            try:
+                warm_client.write_message(conn, {"protocol": warm_client.PROTOCOL, "op": "status"})
+                reply = warm_client.read_message(conn)
+            except (OSError, EOFError):
+                continue
+            finally:
+                conn.close()
+            if isinstance(reply, dict):
+                return reply
+        return None
+
+    def adopted_parents(self) -> list[int]:
+        """Processes whose children are this subject's providers besides Terraform's own
+        descendants: the fork server forks them, the launcher Terraform runs only relays."""
+        status = self.fork_server()
+        return [int(status["pid"])] if status else []
+
+    def start_fork_server(self) -> dict[str, Any]:
+        """Launch once as Terraform would (cold: it starts the server in the background) and
+        wait until the server answers, so no timed launch pays for its start."""
+        from bench.handshake import client_certificate_pem, launch_env, launch_once
+
+        assert self.launcher is not None
+        env = {**launch_env(client_certificate_pem(), str(self.work_dir)), **self.warm_env()}
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            launch_once(self.launcher, env)
+            status = self.fork_server()
+            if status:
+                return status
+            time.sleep(0.5)
+        raise RuntimeError(f"no fork server came up in {self.warm_dir}")
+
+    def stop_fork_server(self) -> None:
+        """SIGTERM the fork server (it exits once its children are gone); remove its dir."""
+        status = self.fork_server()
+        if status:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(status["pid"]), signal.SIGTERM)
+        if self.warm_dir is not None:
+            shutil.rmtree(self.warm_dir, ignore_errors=True)
 
     def install(self, mirror: Path) -> Path:
         """Our own ``install --dir``: the launcher it writes is what Terraform runs."""
@@ -126,6 +214,7 @@ class Ours:
         if not found:
             raise RuntimeError(f"install --dir {mirror} wrote no launcher under {pkg_root}")
         self.version = found[-1].parent.parent.name
+        self.launcher = found[-1]
         return found[-1]
 
     def prepare(self, max_count: int) -> None:
@@ -139,12 +228,15 @@ class Ours:
         seed.write_text(json.dumps(bench_seed(servers), indent=1))
         self.sandbox = Sandbox(directory, seed=seed).start()
         self.server_ids, self.ip_ids = provision_pairs(self.sandbox, servers)
+        if self.warm:
+            self.start_fork_server()
 
     def close(self) -> None:
-        """Stop the sandbox."""
+        """Stop the sandbox and the fork server."""
         if self.sandbox is not None:
             self.sandbox.stop()
             self.sandbox = None
+        self.stop_fork_server()
 
     def set_latency(self, ms: int) -> None:
         """Scenario 4's knob."""
@@ -152,9 +244,10 @@ class Ours:
         self.sandbox.set_faults(latency_ms=ms)
 
     def env(self) -> dict[str, str]:
-        """The ``RACKSPACE_*`` variables pointing at the sandbox (as ``rackspace-sandbox env``)."""
+        """The ``RACKSPACE_*`` variables pointing at the sandbox (as ``rackspace-sandbox env``),
+        and this subject's warm-launch settings."""
         assert self.sandbox is not None
-        return self.sandbox.env(user=BENCH_USER, region=BENCH_REGION)
+        return {**self.sandbox.env(user=BENCH_USER, region=BENCH_REGION), **self.warm_env()}
 
     def write_config(self, directory: Path, count: int) -> None:
         """``count`` associations over the pre-provisioned (server, shared IP) pairs."""
@@ -175,6 +268,14 @@ class Ours:
                 {"server_ids": self.server_ids[:count], "ip_address_ids": self.ip_ids[:count]}
             )
         )
+
+
+class OursCold(Ours):
+    """The same provider with warm launches switched off: every launch starts Python."""
+
+    key = "ours-cold"
+    label = "ours (rackspace, cold launches)"
+    warm = False
 
 
 def _installed_version() -> str:

@@ -5,7 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-_STYLE = {"ours": ("tab:blue", "o"), "tf": ("tab:orange", "s"), "go-null": ("tab:green", "^")}
+_STYLE = {
+    "ours": ("tab:blue", "o"),
+    "ours-cold": ("tab:purple", "D"),
+    "tf": ("tab:orange", "s"),
+    "go-null": ("tab:green", "^"),
+}
 
 
 def write_plots(results: dict[str, Any], out_dir: Path) -> list[Path]:

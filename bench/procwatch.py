@@ -30,6 +30,7 @@ class ProcessRecord:
     last_seen_s: float
     peak_kib: int = 0
     cpu_s: float = 0.0
+    adopted: bool = False  # a child of an adopted parent (a fork server), not a descendant
 
 
 @dataclass
@@ -37,12 +38,15 @@ class ProcessWatcher:
     """Polls the descendants of ``root_pid`` until stopped; use as a context manager.
 
     ``on_new`` is called (from the watcher thread) with each newly seen pid, e.g. to attach
-    a profiler to it.
+    a profiler to it. The descendants of every pid in ``adopted_parents`` are watched too
+    (marked ``adopted``): a warm launch's provider is a child of the fork server, not of
+    Terraform, which only sees the launcher relaying for it.
     """
 
     root_pid: int
     interval_s: float = 0.02
     on_new: Callable[[int], None] | None = None
+    adopted_parents: tuple[int, ...] = ()
     processes: dict[int, ProcessRecord] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -67,14 +71,17 @@ class ProcessWatcher:
     def sample(self) -> None:
         """Record the current state of every live descendant."""
         now = time.perf_counter() - self._t0
-        for pid in descendants(self.root_pid):
+        found = [(pid, False) for pid in descendants(self.root_pid)]
+        for parent in self.adopted_parents:
+            found += [(pid, True) for pid in descendants(parent)]
+        for pid, adopted in found:
             status = read_status(pid)
             if status is None:
                 continue
             name, hwm_kib = status
             record = self.processes.get(pid)
             if record is None:
-                record = self.processes[pid] = ProcessRecord(pid, name, now, now)
+                record = self.processes[pid] = ProcessRecord(pid, name, now, now, adopted=adopted)
                 if self.on_new is not None:
                     self.on_new(pid)
             # A wrapper that later execs keeps its pid; the exec'd image's name is the one wanted.

@@ -73,16 +73,25 @@ _WAITS = frozenset(
     }
 )
 _LAUNCHER_EXEC = re.compile(r'exec\s+"?([^"\s]+)"?\s+-m\s+(\S+)')
+_RUN_MODULE = re.compile(r'runpy\.run_module\("([\w.]+)"')
 _IMPORTTIME = re.compile(r"import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)")
 _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>.*?)(?::\d+)?\)$")
 
 
 def launcher_command(launcher: Path) -> tuple[str, str]:
-    """The interpreter and module a ``exec python -m module`` launcher runs."""
-    match = _LAUNCHER_EXEC.search(launcher.read_text())
-    if not match:
-        raise RuntimeError(f"{launcher} is not an `exec python -m module` launcher")
-    return match.group(1), match.group(2)
+    """The interpreter and module a launcher runs: an ``exec python -m module`` script, or the
+    one ``install`` writes (its interpreter in the record at the mirror's root, five levels up,
+    and the module its bootstrap hands over to with ``runpy.run_module``)."""
+    text = launcher.read_text()
+    match = _LAUNCHER_EXEC.search(text)
+    if match:
+        return match.group(1), match.group(2)
+    module = _RUN_MODULE.search(text)
+    prog, _, version = launcher.name.rpartition("_v")
+    record = launcher.parents[5] / f".{prog}" / f"v{version}.interpreter"
+    if module is None or not record.is_file():
+        raise RuntimeError(f"{launcher} runs no interpreter and module this bench can find")
+    return record.read_text().strip(), module.group(1)
 
 
 # --- start-up: -X importtime ------------------------------------------------------------------

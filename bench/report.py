@@ -97,10 +97,13 @@ def render_markdown(results: dict[str, Any], analysis: str | None = None) -> str
             for key in subjects:
                 row.append(_fmt_s(scaling.get(key, {}).get(op, {}).get(n)))
             go = scaling.get("go-null", {}).get(op, {}).get(n)
-            ours = scaling.get("ours", {}).get(op, {}).get(n)
-            row.append(f"{ours['median'] / go['median']:.2f}x" if go and ours else "—")
+            for key in ("ours", "ours-cold"):
+                ours = scaling.get(key, {}).get(op, {}).get(n)
+                row.append(f"{ours['median'] / go['median']:.2f}x" if go and ours else "—")
             rows.append(row)
-        out += _table(["N", *[labels[k] for k in subjects], "ours / Go"], rows)
+        out += _table(
+            ["N", *[labels[k] for k in subjects], "ours (warm) / Go", "ours-cold / Go"], rows
+        )
 
     lat = results.get("latency")
     out += ["", "## 4. Apply against a slow API", ""]
@@ -162,6 +165,15 @@ def render_markdown(results: dict[str, Any], analysis: str | None = None) -> str
         for n, ops in by_n.items():
             rows.append([labels[key], n, *[f"{ops.get(op, 0):.1f} MB" for op in OPS]])
     out += _table(["provider", "N", *OPS], rows)
+
+    servers = results.get("fork_server", {})
+    if servers:
+        out += ["", "Fork server at the end of the run (it forked every warm launch):", ""]
+        rows = [
+            [labels.get(k, k), f"{v['rss_mb']:.1f} MB", str(v["launches"]), str(v["threads"])]
+            for k, v in servers.items()
+        ]
+        out += _table(["provider", "resident", "children forked", "threads"], rows)
 
     cpu = results.get("provider_cpu", {})
     if cpu:

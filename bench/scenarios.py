@@ -54,11 +54,13 @@ class BenchRun:
             cli_config=self.cli_config,
             extra_env=subject.env(),
             parallelism=parallelism or self.settings.parallelism,
+            adopted_parents=getattr(subject, "adopted_parents", None),
         )
 
 
 def run_handshake(run: BenchRun, subjects: list[Subject]) -> None:
-    """Scenario 1: median time to the handshake line over many launches."""
+    """Scenario 1: median time to the handshake line over many launches (ours both warm,
+    through the fork server its `prepare` started, and cold)."""
     out = run.results.setdefault("handshake", {})
     for subject in subjects:
         log(f"handshake: {subject.key} x{run.settings.handshake_launches}")
@@ -67,6 +69,8 @@ def run_handshake(run: BenchRun, subjects: list[Subject]) -> None:
                 run.executables[subject.key],
                 run.settings.handshake_launches,
                 warmup=run.settings.handshake_warmup,
+                # Our warm and cold variants (WARM=1 with their socket dir, or WARM=0).
+                extra_env=getattr(subject, "warm_env", dict)(),
             )
         except Exception as exc:
             run.record_error(f"handshake/{subject.key}", exc)

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-ALL_SUBJECTS = ("ours", "tf", "go-null")
+# "ours": warm launches (the default); "ours-cold": the same provider with them switched off.
+ALL_SUBJECTS = ("ours", "ours-cold", "tf", "go-null")
 ALL_SCENARIOS = ("handshake", "scaling", "latency", "profile", "shared-layout")
 
 

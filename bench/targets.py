@@ -16,6 +16,9 @@ def _median(results: dict[str, Any], *keys: str) -> float | None:
     return node.get("median") if isinstance(node, dict) else None
 
 
+# Issue 13: plan, apply and destroy against the Go null provider, by resource count.
+_SCALING_LIMITS = {10: 1.0, 100: 1.3, 1000: 1.5}
+
 _COMPARE = {
     "max": lambda measured, limit: measured <= limit,
     "min": lambda measured, limit: measured >= limit,
@@ -42,21 +45,34 @@ def evaluate(results: dict[str, Any], largest_n: int) -> list[dict[str, Any]]:
         )
 
     add(
-        "Handshake median, ours / tf==1.2.0",
-        ratio(_median(results, "handshake", "ours"), _median(results, "handshake", "tf")),
+        "Warm launch → handshake, ours / Go null",
+        ratio(_median(results, "handshake", "ours"), _median(results, "handshake", "go-null")),
+        1.0,
+        "max",
+    )
+    add(
+        "Cold launch → handshake, ours-cold / tf==1.2.0",
+        ratio(_median(results, "handshake", "ours-cold"), _median(results, "handshake", "tf")),
         0.8,
         "max",
     )
-    for op in ("plan", "apply"):
-        add(
-            f"{op} at N={n}, ours / Go null_resource",
-            ratio(
-                _median(results, "scaling", "ours", op, n),
-                _median(results, "scaling", "go-null", op, n),
-            ),
-            1.5,
-            "max",
-        )
+    # Warm launches are the default, so "ours" (warm) is what the scaling targets judge; the
+    # report shows ours-cold beside it.
+    sizes = [str(s) for s in results.get("meta", {}).get("settings", {}).get("sizes", [])]
+    for size in sizes or [n]:
+        limit = _SCALING_LIMITS.get(int(size))
+        if limit is None:
+            continue
+        for op in ("plan", "apply", "destroy"):
+            add(
+                f"{op} at N={size}, ours / Go null_resource",
+                ratio(
+                    _median(results, "scaling", "ours", op, size),
+                    _median(results, "scaling", "go-null", op, size),
+                ),
+                limit,
+                "max",
+            )
     latency = results.get("latency", {}).get("by_parallelism", {})
     p10 = latency.get("10", {})
     p1 = latency.get("1", {})
@@ -89,4 +105,6 @@ def evaluate(results: dict[str, Any], largest_n: int) -> list[dict[str, Any]]:
         "under",
         unit=" MB",
     )
+    server = results.get("fork_server", {}).get("ours")
+    add("Fork server resident memory", server["rss_mb"] if server else None, 100.0, "under", " MB")
     return rows

@@ -113,8 +113,9 @@ class CommandResult:
 
     @property
     def provider_launches(self) -> int:
-        """How many provider processes Terraform started."""
-        return len(self.processes)
+        """How many provider processes Terraform started (for a warm launch: its launcher;
+        the child the fork server forked for it is counted in memory and CPU only)."""
+        return sum(1 for p in self.processes if not p.adopted)
 
     @property
     def provider_peak_kib(self) -> int:
@@ -136,6 +137,8 @@ class Workspace:
     cli_config: Path
     extra_env: dict[str, str]
     parallelism: int = 10
+    # Pids whose children are providers too, looked up per command (a fork server).
+    adopted_parents: Callable[[], list[int]] | None = None
 
     def env(self) -> dict[str, str]:
         """The environment every Terraform command in this workspace runs with."""
@@ -175,7 +178,10 @@ class Workspace:
                 stderr=subprocess.STDOUT,
             )
             if watch:
-                with ProcessWatcher(proc.pid, on_new=on_new_process) as watcher:
+                adopted = tuple(self.adopted_parents()) if self.adopted_parents else ()
+                with ProcessWatcher(
+                    proc.pid, on_new=on_new_process, adopted_parents=adopted
+                ) as watcher:
                     code = proc.wait()
             else:
                 code = proc.wait()

@@ -4,7 +4,10 @@ Run by `./scripts/quickstart.sh` with the project's virtualenv. Every step print
 about to do and what happened; a summary closes the run. Nothing outside a temporary
 directory is touched: the provider is installed into a plugin mirror there and Terraform is
 pointed at it with `TF_CLI_CONFIG_FILE`, so `~/.terraform.d` and `~/.terraformrc` stay as they
-are. The sandbox is always stopped, also when a step fails or the run is interrupted.
+are. The warm-launch fork server the provider starts has its socket there too
+(`TERRAFORM_PROVIDER_RACKSPACE_WARM_DIR`) and is stopped at the end: a demo leaves nothing
+running, where Terraform used by hand would keep it for its idle period. The sandbox is always
+stopped, also when a step fails or the run is interrupted.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -37,6 +40,9 @@ PROVIDER_ADDRESS = "registry.terraform.io/rackspace/rackspace"
 SANDBOX_STARTUP = re.compile(r"serving (http://[\w.\[\]:-]+:(\d+))")
 ASSOCIATION_DELETE = re.compile(r"/servers/([^/]+)/ip_associations/([^/?]+)$")
 ADDRESS_DELETE = re.compile(r"/v2\.0/ip_addresses/([^/?]+)$")
+
+
+WARM_DIR_VAR = "TERRAFORM_PROVIDER_RACKSPACE_WARM_DIR"
 
 
 class QuickstartError(Exception):
@@ -397,6 +403,7 @@ def run(options: Options) -> int:
     show: Callable[[str], None] = (lambda _line: None) if options.quiet else reporter.say
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="rackspace-quickstart-"))
+    warm_dir = workdir / "warm"  # made 0700 by the fork server
     sandbox: RunningSandbox | None = None
     ok = False
     try:
@@ -434,6 +441,7 @@ def run(options: Options) -> int:
         config_dir = copy_examples(workdir)
         env = quiet_terraform_env(os.environ)
         env.update(api_env)
+        env[WARM_DIR_VAR] = str(warm_dir)
         env["TF_CLI_CONFIG_FILE"] = str(cli_config)
         env.pop("TF_CLI_ARGS", None)
         color = [] if sys.stdout.isatty() else ["-no-color"]
@@ -540,6 +548,8 @@ def run(options: Options) -> int:
         if sandbox is not None:
             sandbox.stop()
             print("    (sandbox stopped)", flush=True)
+        if stop_fork_servers(warm_dir):
+            print("    (warm-launch fork server stopped)", flush=True)
         reporter.summary(time.monotonic() - started, ok)
         if options.keep or not ok:
             print(f"    kept {workdir} (sandbox.log, terraform.rc, examples/, state)")
@@ -570,6 +580,57 @@ def describe_sandbox_state(sandbox: RunningSandbox, ip_id: str) -> tuple[list[st
                     lines.append(f"  association with {names.get(server, server)} ({server})")
                     count += 1
     return lines, count
+
+
+def stop_fork_servers(directory: Path, timeout: float = 10.0) -> list[int]:
+    """SIGTERM every fork server with its socket in `directory` (one still starting too: found
+    by its command line) and wait for them to go; return their pids."""
+    from provider.plugin import warm_client
+
+    pids: set[int] = set()
+    for sock in directory.glob("*.sock"):
+        try:
+            conn = warm_client.connect(str(sock), timeout=2.0)
+        except (OSError, warm_client.Cold):
+            continue
+        try:
+            warm_client.write_message(conn, {"protocol": warm_client.PROTOCOL, "op": "status"})
+            reply = warm_client.read_message(conn)
+            if isinstance(reply, dict):
+                pids.add(int(reply["pid"]))
+        except (OSError, EOFError, ValueError):
+            pass
+        finally:
+            conn.close()
+    pids.update(_processes_mentioning(f"--socket {directory}/"))
+    for pid in pids:
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return sorted(pids)
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ")
+            except OSError:
+                continue
+            if text.encode() in cmdline:
+                found.append(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
 
 
 def _raise_interrupt(signum: int, _frame: object) -> None:

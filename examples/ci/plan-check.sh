@@ -33,6 +33,9 @@
 #                      (must be empty: catches perpetual diffs), `terraform
 #                      destroy`.
 #      The sandbox is always stopped and the temporary directory removed.
+#      Warm launches keep their fork server's socket in that directory, and the
+#      server is stopped too (with pkill; where there is none, it exits after its
+#      idle period: 60 s when CI is set).
 #
 # Exit codes:
 #   plan mode (default)
@@ -128,6 +131,10 @@ cleanup() {
   if [ -n "$sandbox_pid" ]; then
     kill "$sandbox_pid" 2>/dev/null || true
     wait "$sandbox_pid" 2>/dev/null || true
+  fi
+  # This run's fork server (warm launches): its command line names its socket in $work.
+  if command -v pkill >/dev/null 2>&1; then
+    pkill -TERM -f -- "--socket $work/w/" 2>/dev/null || true
   fi
   rm -rf "$work"
 }
@@ -234,6 +241,8 @@ provider_installation {
 RC
 export TF_CLI_CONFIG_FILE="$work/terraform.rc"
 export TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
+# Warm launches: the fork server's socket in this run's directory (stopped by cleanup).
+export TERRAFORM_PROVIDER_RACKSPACE_WARM_DIR="$work/w"
 
 # --------------------------------------------------------------------------- terraform
 tf() { "$terraform" -chdir="$copy" "$@"; }

@@ -5,6 +5,6 @@ provider "registry.terraform.io/rackspace/rackspace" {
   version     = "0.1.0"
   constraints = "~> 0.1"
   hashes = [
-    "h1:GOZIhzKBn0IKVGWht7wrdgPwCK2wO9fJEZiBvCworbw=",
+    "h1:fxczYmCPiHnf6h6TDXzAm6M9/hiKoHFMP3cCs35ZuVY=",
   ]
 }

@@ -694,6 +694,9 @@ def main(argv: list[str] | None = None) -> int:
 
     plugin_logging.configure()
     path = os.path.abspath(args.socket)
+    if len(os.fsencode(path)) > warm_client.MAX_SOCKET_PATH:
+        log.debug("fork server cannot start: the socket path %s is too long", path)
+        return 1  # before importing anything: bind() would refuse it after
     try:
         prepare_dir(os.path.dirname(path))
         lock_fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)

@@ -7,9 +7,10 @@ compiles it with the machine's C compiler into the interpreter record's folder,
 hashes, so the launcher file stays the same bytes on every machine. The launcher runs it when
 it is there and executable (`client PYTHON BOOTSTRAP ARGS...`); it speaks the same protocol
 as `warm_client` (marshal frames, SCM_RIGHTS, SO_PEERCRED) and follows the same rules (the
-magic cookie, `<PREFIX>_WARM`, `CI`, the socket directory). Whenever it cannot serve the
+magic cookie, `<PREFIX>_WARM`, the socket directory). Whenever it cannot serve the
 launch warm before a child exists, it execs `PYTHON -I -S -c BOOTSTRAP ARGS...`: the Python
-path, which tries once more, starts a fork server when none runs, or starts cold.
+path, which tries once more, starts a fork server when none runs, or starts cold; when the
+server itself answered "cold", the Python path is told not to try again (`<PREFIX>_WARM=0`).
 
 Without a compiler (or when compiling fails) nothing is written and an old binary of that
 version is removed: the launcher then runs the Python client, which is tested on its own.
@@ -97,15 +98,13 @@ static int word_in(const char *raw, const char *const *words) {
 }
 
 static const char *const TRUE_WORDS[] = {"1", "true", "yes", "on", NULL};
-static const char *const FALSE_WORDS[] = {"0", "false", "no", "off", "", NULL};
 
 static int warm_enabled(void) {
     const char *cookie = getenv("TF_PLUGIN_MAGIC_COOKIE");
     if (cookie == NULL || *cookie == 0) return 0;
     const char *raw = getenv(PREFIX "_WARM");
     if (raw != NULL) return word_in(raw, TRUE_WORDS);
-    const char *ci = getenv("CI");
-    if (ci != NULL && !word_in(ci, FALSE_WORDS)) return 0;
+    /* CI too: only the idle period of a server differs there, set by the Python path. */
     return DEFAULT_ON;
 }
 
@@ -313,9 +312,16 @@ int main(int argc, char **argv) {
     do ready = poll(&pfd, 1, 10000);
     while (ready < 0 && errno == EINTR);
     /* The socket is close-on-exec: the server sees end-of-file and forks nothing. */
-    if (ready != 1 || read_frame(fd, reply, sizeof reply, &len) ||
-        parse_reply(reply, len, key, sizeof key, &value) || strcmp(key, "pid") != 0)
+    if (ready != 1 || read_frame(fd, reply, sizeof reply, &len)) cold();
+    if (parse_reply(reply, len, key, sizeof key, &value) || strcmp(key, "pid") != 0) {
+        /* The server answered, not with a pid ({"cold": reason} does not even parse as
+           one: its value is text) because of stale files or a stop: start cold without asking
+           again, as the Python client does. A second try would find no listener while a
+           stale server hands over, and start a second server that races the successor for
+           the lock. The variable reaches only this launch's cold provider, which ignores it. */
+        setenv(PREFIX "_WARM", "0", 1);
         cold();
+    }
     child = value;
     /* From here on the launch is the child's; never cold. */
     struct sigaction sa;

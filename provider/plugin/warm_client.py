@@ -25,13 +25,19 @@ Environment (`<PREFIX>` is the name of the executable upper-cased, `-` as `_`, s
 `TERRAFORM_PROVIDER_RACKSPACE`):
 
 - `<PREFIX>_WARM`: `1`/`true`/`yes`/`on` turns warm launches on, `0`/`false`/`no`/`off` off.
-  Unset: `DEFAULT_ON`, except that a truthy `CI` (set by GitHub Actions, GitLab CI, CircleCI,
-  Travis, Buildkite...) turns them off: a CI job is short-lived and often checks that nothing
-  outlives it, so a background process that lingers for 15 minutes is a cost there.
+  Unset: `DEFAULT_ON` (on), in CI too.
 - `<PREFIX>_WARM_DIR`: the directory holding the socket (default below); it must be a
   directory owned by this user with no group or other permissions, or the warm path is off.
-- `<PREFIX>_WARM_IDLE`: seconds a fork server stays without launches (default 900), read when
-  a launcher starts one.
+- `<PREFIX>_WARM_IDLE`: seconds a fork server stays without launches, read when a launcher
+  starts one. Default 900, or `CI_IDLE_SECONDS` (60) when a truthy `CI` is set (GitHub Actions,
+  GitLab CI, CircleCI, Travis, Buildkite...).
+
+Why on in CI, with a short idle period: Terraform starts the provider 3-5 times per command,
+so the server the first launch starts already serves the rest of the same job; a Gradle
+daemon on a throwaway agent serves one build and then only lingers, which is why Gradle ties
+its advice to the agent lifecycle. As Bazel advises for automated builds (a server always,
+`--max_idle_secs` short), the idle period in CI is what bounds the server to the job: it is
+gone a minute after the last Terraform command instead of fifteen.
 
 Default socket directory: `$XDG_RUNTIME_DIR/<prog>` (a per-user 0700 tmpfs on systemd
 machines), else `~/.cache/<prog>/warm` with `~` from the password database, not `HOME`.
@@ -47,10 +53,15 @@ import os
 import sys
 
 PROTOCOL = 1
-# Off by default until the test suite stops the fork servers its Terraform runs start (see the
-# report of issue 13); flip to True to make warm launches the default outside CI.
-DEFAULT_ON = False
+# The longest unix socket path Linux binds (sun_path is 108 bytes with its terminating NUL).
+MAX_SOCKET_PATH = 107
+# On by default, in CI too (see the module docstring); the compiled client is built with it.
+DEFAULT_ON = True
+# One working session of plans and applies stays warm; an idle machine gets its memory back.
 DEFAULT_IDLE_SECONDS = 900.0
+# With CI set: long enough for the next command of the same job, short enough that a server
+# on a long-lived agent does not outlast its job by much.
+CI_IDLE_SECONDS = 60.0
 MAX_MESSAGE = 16 * 1024 * 1024
 # Signals the launcher passes on to the child. SIGKILL cannot be caught: the closed
 # connection tells the child instead.
@@ -90,9 +101,18 @@ def warm_enabled(prog: str, environ: dict[str, str] | os._Environ[str]) -> bool:
     raw = environ.get(env_prefix(prog) + "_WARM")
     if raw is not None:
         return raw.strip().lower() in _TRUE
-    if environ.get("CI", "").strip().lower() not in _FALSE:
-        return False
     return DEFAULT_ON
+
+
+def idle_seconds(prog: str, environ: dict[str, str] | os._Environ[str]) -> str:
+    """The `--idle` a launcher gives the server it starts, as text (`<PREFIX>_WARM_IDLE`, else
+    `CI_IDLE_SECONDS` under a truthy `CI`); empty: the server default."""
+    explicit = environ.get(env_prefix(prog) + "_WARM_IDLE", "").strip()
+    if explicit:
+        return explicit
+    if environ.get("CI", "").strip().lower() not in _FALSE:
+        return str(CI_IDLE_SECONDS)
+    return ""
 
 
 def socket_dir(prog: str, environ: dict[str, str] | os._Environ[str]) -> str:
@@ -220,6 +240,9 @@ def launch(prog: str, version: str, module: str, server_module: str, argv: list[
 def _launch(prog: str, version: str, module: str, server_module: str, argv: list[str]) -> None:
     directory = socket_dir(prog, os.environ)
     path = os.path.join(directory, socket_name(version, sys.executable))
+    if len(os.fsencode(path)) > MAX_SOCKET_PATH:
+        # No server can bind it, and connect() would fail with a less telling error.
+        raise Cold("the socket path is over 107 bytes; set " + env_prefix(prog) + "_WARM_DIR")
     parent = os.getppid()
     try:
         if not os.path.lexists(directory):
@@ -330,7 +353,7 @@ def server_command(
     else:
         command = [sys.executable, "-I", "-m", server_module]
     command += ["--prog", prog, "--version", version, "--module", module, "--socket", path]
-    idle = os.environ.get(env_prefix(prog) + "_WARM_IDLE", "")
+    idle = idle_seconds(prog, os.environ)
     if idle:
         command += ["--idle", idle]
     return command

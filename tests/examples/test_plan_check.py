@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,7 @@ from pathlib import Path
 import pytest
 from example_support import EXAMPLES, copy_example, quickstart
 
+from tests.plugin.forkserver_support import alive, processes_mentioning
 from tests.support.terraform import TerraformBinary, binary_params
 
 pytestmark = pytest.mark.e2e
@@ -348,6 +350,9 @@ def test_nothing_is_written_outside_a_temporary_directory(
     assert _snapshot(tmp_path / "repo") == before
     assert list(home.iterdir()) == []
     assert list(tmpdir.iterdir()) == []
+    # Nor anything left running: the run's fork server (warm launches) had its socket in
+    # the run's directory and was stopped with the sandbox.
+    assert not [p for p in processes_mentioning(str(tmpdir)) if alive(p)]
 
 
 def test_the_sandbox_is_stopped_afterwards(tmp_path: Path, bundled_terraform: Path) -> None:
@@ -355,10 +360,17 @@ def test_the_sandbox_is_stopped_afterwards(tmp_path: Path, bundled_terraform: Pa
     seed = tmp_path / "seed.yaml"
     shutil.copy(EXAMPLES / "ci" / "seed.yaml", seed)
     root = quickstart.copy_examples(tmp_path)
-    done = _plan_check(root, bundled_terraform, seed=seed)
-    assert done.returncode == 2, done.stderr
-    assert f"plan-check: starting the sandbox (seed: {seed})" in done.stderr
-    assert _processes_mentioning(str(seed)) == []
+    # A short TMPDIR of its own: the run's fork server (warm launches) can bind its socket in
+    # the run's directory there, and must be gone with the sandbox.
+    short = Path(tempfile.mkdtemp(prefix="pc-", dir="/tmp"))
+    try:
+        done = _plan_check(root, bundled_terraform, seed=seed, extra_env={"TMPDIR": str(short)})
+        assert done.returncode == 2, done.stderr
+        assert f"plan-check: starting the sandbox (seed: {seed})" in done.stderr
+        assert _processes_mentioning(str(seed)) == []
+        assert not [p for p in processes_mentioning(str(short)) if alive(p)]
+    finally:
+        shutil.rmtree(short, ignore_errors=True)
 
 
 def test_help_and_usage_errors(tmp_path: Path, bundled_terraform: Path) -> None:

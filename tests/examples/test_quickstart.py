@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import stat
 import subprocess
 import sys
@@ -9,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from example_support import REPO, quickstart
+
+from tests.plugin.forkserver_support import alive, processes_mentioning
 
 SCRIPT = REPO / "scripts" / "quickstart.py"
 
@@ -40,6 +43,12 @@ def test_quickstart_runs_the_main_job(which: str, bundled_terraform: Path) -> No
     assert "quick start succeeded" in out
     if which == "bundled":
         assert "Terraform 1.0.3" in out
+    # Warm launches (the session sets them on): the demo's fork server had its socket in the
+    # demo's temporary directory and was stopped with the sandbox, so nothing runs on.
+    assert "(warm-launch fork server stopped)" in out
+    workdir = re.search(r"working directory: (\S+)", out)
+    assert workdir is not None, out
+    assert not [p for p in processes_mentioning(workdir.group(1)) if alive(p)]
 
 
 @pytest.mark.e2e

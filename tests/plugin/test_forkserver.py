@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import stat
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +34,7 @@ from tests.plugin.forkserver_support import (
     alive,
     fake_warm,
     parent_of,
+    processes_mentioning,
     status,
     wait_for,
 )
@@ -77,19 +80,48 @@ def test_the_embedded_client_has_no_single_quote_and_the_launcher_no_machine_pat
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({}, warm_client.DEFAULT_ON),
+        ({}, True),
         ({"X_WARM": "1"}, True),
         ({"X_WARM": "on"}, True),
         ({"X_WARM": "0"}, False),
         ({"X_WARM": "off"}, False),
-        ({"CI": "true"}, False),
-        ({"CI": "1"}, False),
-        ({"CI": "false"}, warm_client.DEFAULT_ON),
-        ({"CI": "true", "X_WARM": "1"}, True),
+        # On in CI too: only the server's idle period is shorter there (next test).
+        ({"CI": "true"}, True),
+        ({"CI": "false"}, True),
+        ({"CI": "true", "X_WARM": "0"}, False),
     ],
 )
-def test_warm_switch_and_ci_default(env: dict[str, str], expected: bool) -> None:
+def test_warm_is_on_by_default_in_ci_too_and_the_switch_wins(
+    env: dict[str, str], expected: bool
+) -> None:
     assert warm_client.warm_enabled("x", env) is expected
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, ""),  # the server's own default, DEFAULT_IDLE_SECONDS
+        ({"CI": "true"}, str(warm_client.CI_IDLE_SECONDS)),
+        ({"CI": "1"}, str(warm_client.CI_IDLE_SECONDS)),
+        ({"CI": "false"}, ""),
+        ({"CI": "true", "X_WARM_IDLE": "300"}, "300"),
+        ({"X_WARM_IDLE": "5"}, "5"),
+    ],
+)
+def test_the_idle_period_is_short_in_ci_unless_set(
+    env: dict[str, str], expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert warm_client.idle_seconds("x", env) == expected
+    # What the launcher's command line for the server carries, from its own environment.
+    for name in ("CI", "X_WARM_IDLE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    command = warm_client.server_command("x", "1.0.0", "m", "m.forkserver", "/s/v.sock")
+    if expected:
+        assert command[-2:] == ["--idle", expected]
+    else:
+        assert "--idle" not in command
 
 
 def test_socket_dir_is_per_user_never_a_shared_tmp_name() -> None:
@@ -472,6 +504,50 @@ def test_a_changed_file_makes_the_server_hand_over_to_a_fresh_one(warm: FakeWarm
     assert _report(warm.run("report"))["ppid"] == fresh["pid"]
 
 
+def test_a_launch_the_server_answers_cold_asks_only_once(warm: FakeWarm) -> None:
+    # A stand-in server that answers every launch "cold", as a stale or stopping one does.
+    # The launch starts cold without asking again: the compiled client hands over to the
+    # Python path, which must not connect once more (nor start a second server beside the
+    # one a stale server hands over to; that race left no server at all in the test above).
+    warm.sock_dir.mkdir(mode=0o700)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(warm.socket_path))
+    listener.listen(8)
+    listener.settimeout(0.2)
+    asked: list[object] = []
+    done_serving = threading.Event()
+
+    def serve() -> None:
+        while not done_serving.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.settimeout(5)
+                data, fds, _, _ = socket.recv_fds(conn, 65536, 3)
+                for fd in fds:
+                    os.close(fd)
+                # The whole request, as a server reads it: an answer sent before the client
+                # finished writing would make its write fail, a different path.
+                while len(data) < 4 or len(data) < 4 + int.from_bytes(data[:4], "big"):
+                    data += conn.recv(65536)
+                asked.append(data[:4])
+                warm_client.write_message(conn, {"cold": "files changed (stand-in)"})
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        done = warm.run("report", TF_LOG="debug")
+    finally:
+        done_serving.set()
+        thread.join(timeout=5)
+        listener.close()
+    assert COLD in done.stdout
+    assert len(asked) == 1, done.stderr
+    assert "no fork server was running" not in done.stderr
+
+
 def test_a_stale_launch_request_is_answered_cold(warm: FakeWarm) -> None:
     first = warm.start_server()
     sock = warm_client.connect(str(warm.socket_path), timeout=5)
@@ -547,10 +623,10 @@ def test_no_server_means_a_cold_start_and_one_started_in_the_background(warm: Fa
     ("extra", "unset"),
     [
         ({"TERRAFORM_PROVIDER_WARMFAKE_WARM": "0"}, ()),
-        ({"CI": "true"}, ("_WARM",)),
+        ({"CI": "true", "TERRAFORM_PROVIDER_WARMFAKE_WARM": "no"}, ()),
         ({}, ("TF_PLUGIN_MAGIC_COOKIE",)),
     ],
-    ids=["switched-off", "ci", "not-launched-by-terraform"],
+    ids=["switched-off", "switched-off-in-ci", "not-launched-by-terraform"],
 )
 def test_turned_off_means_cold_even_with_a_server_running(
     warm: FakeWarm, extra: dict[str, str], unset: tuple[str, ...]
@@ -569,3 +645,45 @@ def test_turned_off_means_cold_even_with_a_server_running(
     )
     assert COLD in done.stdout
     assert status(warm.socket_path)["launches"] == 0  # type: ignore[index]
+
+
+def test_ci_alone_leaves_warm_launches_on(warm: FakeWarm) -> None:
+    # Both clients: the compiled one has the default built in (DEFAULT_ON), and neither
+    # looks at CI to decide.
+    server = warm.start_server()
+    env = warm.env(CI="true")
+    env.pop(warm_client.env_prefix(FAKE_PROG) + "_WARM")
+    done = subprocess.run(
+        [str(warm.launcher), "report"],
+        cwd=warm.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert _report(done)["ppid"] == server["pid"]
+    assert status(warm.socket_path)["launches"] == 1  # type: ignore[index]
+
+
+def test_a_socket_path_too_long_to_bind_is_cold_and_starts_no_server(warm: FakeWarm) -> None:
+    deep = warm.root / ("d" * 60) / ("e" * 40)
+    deep.mkdir(parents=True, mode=0o700)
+    prefix = warm_client.env_prefix(FAKE_PROG)
+    done = warm.run("report", TF_LOG="debug", **{prefix + "_WARM_DIR": str(deep)})
+    assert COLD in done.stdout
+    if warm.client == "python":  # the compiled client hands over to it without a word
+        assert "over 107 bytes" in done.stderr
+    assert "no fork server was running" not in done.stderr
+    assert processes_mentioning(str(deep)) == []
+    # And a server asked to bind such a path leaves at once (before importing anything).
+    too_long = str(deep / warm_client.socket_name(FAKE_VERSION, sys.executable))
+    command = [sys.executable, "-m", "provider.plugin.forkserver", "--prog", FAKE_PROG]
+    command += ["--version", FAKE_VERSION, "--module", "warmfake", "--socket", too_long]
+    server = subprocess.run(
+        command,
+        env={**warm.server_env(), "TF_LOG": "debug"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert server.returncode == 1 and "too long" in server.stderr, server

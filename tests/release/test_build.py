@@ -21,6 +21,7 @@ from provider.cli import SOURCE_ADDRESS
 from provider.plugin.release import file_sha256, hash_v1
 from tests.release.conftest import Release
 from tests.release.support import GpgKey
+from tests.support import warm
 
 pytestmark = pytest.mark.slow
 
@@ -43,10 +44,18 @@ def unpacked(release: Release, tmp_path_factory: pytest.TempPathFactory) -> Path
 
 
 def bare_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """An environment with no Python anywhere: PATH is an empty folder."""
+    """An environment with no Python anywhere: PATH is an empty folder. The session's warm
+    settings go through, so the build's launches use the session's fork servers (and are
+    stopped with them) instead of starting one in the user's own socket directory."""
     empty = tmp_path / "empty-path"
     empty.mkdir(exist_ok=True)
-    return {"PATH": str(empty), "HOME": str(tmp_path), "TMPDIR": str(tmp_path), **extra}
+    return {
+        "PATH": str(empty),
+        "HOME": str(tmp_path),
+        "TMPDIR": str(tmp_path),
+        **warm.passthrough(),
+        **extra,
+    }
 
 
 def handshake(executable: Path, cwd: Path, env: dict[str, str]) -> str:

@@ -20,6 +20,7 @@ import pytest
 from provider.plugin.release import file_sha256, hash_v1
 from tests.release.conftest import Release
 from tests.release.support import StaticHttpsServer, make_certificates
+from tests.support import warm
 from tests.support.sandbox import Sandbox
 from tests.support.terraform import REPO_ROOT, TerraformBinary, binary_params
 
@@ -153,6 +154,7 @@ def _network_mirror_lifecycle(
         "TF_IN_AUTOMATION": "1",
         "TF_INPUT": "0",
         **sandbox.env(),
+        **warm.passthrough(),  # the session's fork servers, stopped with the session
     }
     terraform = Terraform(
         binary,
