@@ -218,6 +218,10 @@ class FakeCloud:
             out.append(dict(ip, port_ids=list(ip["port_ids"])))
         return out
 
+    def list_ip_addresses_page(self, *, limit: int, marker: str | None = None) -> tuple:
+        """One page holding every IP and no next marker, as quark answers."""
+        return self.list_ip_addresses(), None
+
     def get_ip_address(self, ip_id: str) -> dict:
         self.calls.append(("get_ip_address", ip_id))
         if ip_id not in self.ips:
@@ -318,6 +322,10 @@ class FakeCloud:
 
     def find_ip_association(self, server_id: str, ip_id: str) -> dict | None:
         return next((a for a in self.list_ip_associations(server_id) if a["id"] == ip_id), None)
+
+    def list_server_ids(self, *, limit: int = 1000) -> frozenset[str]:
+        self.calls.append(("list_server_ids",))
+        return frozenset(self.servers)
 
     def get_server(self, server_id: str) -> dict:
         self.calls.append(("get_server", server_id))

@@ -20,7 +20,6 @@ from provider.plugin import Context
 from provider.plugin.context import cancellation_scope
 from provider.rackspace.api.client import RackspaceClient
 from provider.rackspace.api.errors import Cancelled, NotFound, ServerError
-from provider.rackspace.api.finders import ip_address_exists
 from provider.rackspace.api.read_cache import (
     ENV_SWITCH,
     MAX_FAILED_LISTINGS,
@@ -518,15 +517,3 @@ def test_stop_provider_cancels_a_waiting_reader() -> None:
     cloud.hold.set()
     fetcher.join(5)
     assert cloud.count("GET", "ip") == 0  # the cancelled reader sent nothing of its own
-
-
-def test_plan_time_existence_checks_of_ips_share_the_listing() -> None:
-    """An association's plan-time check that its IP exists reads through the cache: many
-    new associations cost one tenant listing, and an IP missing from it is confirmed by its
-    own GET before the plan says it does not exist."""
-    cloud = Cloud(ips=30)
-    client = make_client(cloud)
-    assert all(ip_address_exists(client, ip_id(i)) for i in range(30))
-    assert not ip_address_exists(client, ip_id(999))
-    assert cloud.count("GET", "ip-list") == 1
-    assert cloud.count("GET", "ip") == 2  # the process's first read, and the confirmed miss

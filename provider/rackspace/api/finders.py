@@ -12,11 +12,11 @@ Ids may come in any letter case: they are compared with what the API returns thr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from provider.rackspace.api.errors import NotFound
+from provider.rackspace.api.errors import ApiError, NotFound
 from provider.rackspace.api.ids import api_id, api_ids
 
 if TYPE_CHECKING:
@@ -163,8 +163,15 @@ def find_unknown_references(
 
 
 def server_exists(client: RackspaceClient, server_id: str) -> bool:
-    """Whether the server exists in this account and region (looked up once per walk)."""
+    """Whether the server exists in this account and region, for a plan-time check.
+
+    Answered from one listing of the tenant's servers per walk (`GET /servers`, its first
+    page), so a plan that names many servers costs one call; a server the listing does not
+    show is looked up on its own (once per walk) before it is reported missing.
+    """
     sid = api_id(server_id)
+    if sid in _listed(client, "servers", client.servers.list_server_ids):
+        return True
     return bool(
         client.coordination.once(
             ("server", sid), lambda: _exists(lambda: client.servers.get_server(sid))
@@ -173,13 +180,47 @@ def server_exists(client: RackspaceClient, server_id: str) -> bool:
 
 
 def ip_address_exists(client: RackspaceClient, ip_id: str) -> bool:
-    """Whether the IP exists in this account and region (looked up once per walk, through the
-    batched reads: a plan that checks many IPs shares one tenant listing, and a miss there is
-    confirmed with its own GET)."""
+    """Whether the IP exists in this account and region, for a plan-time check.
+
+    Like `server_exists`: one listing of the tenant's IPs per walk, then the IP's own GET
+    (once per walk) for one the listing does not show, e.g. an IP this walk created after
+    the listing, or one on a later page.
+    """
     iid = api_id(ip_id)
+
+    def first_page() -> frozenset[str]:
+        items, _next = client.networks.list_ip_addresses_page(limit=_IP_PAGE)
+        return frozenset(api_id(ip["id"]) for ip in items if ip.get("id"))
+
+    if iid in _listed(client, "ips", first_page):
+        return True
     return bool(
-        client.coordination.once(("ip", iid), lambda: _exists(lambda: client.reads.ip_address(iid)))
+        client.coordination.once(
+            ("ip", iid), lambda: _exists(lambda: client.networks.get_ip_address(iid))
+        )
     )
+
+
+# Page size of the plan-time IP listing: Neutron's maximum page (quark ignores it).
+_IP_PAGE = 100
+
+
+def _listed(
+    client: RackspaceClient, kind: str, fetch: Callable[[], frozenset[str]]
+) -> frozenset[str]:
+    """The ids one listing of `kind` showed, fetched once per walk (concurrent callers wait
+    for it); empty when the listing failed, so each caller asks on its own.
+
+    Existence, unlike a resource's attributes, does not change with this walk's association
+    writes, so the listing is kept for the whole walk (it is not the batched reads' cache,
+    which every write drops). Objects created or deleted meanwhile are handled by the callers:
+    a miss is confirmed by its own call, and a hit only lets a plan go on to an apply that
+    reports what the API then says.
+    """
+    try:
+        return frozenset(client.coordination.once(("listing", kind), fetch))
+    except ApiError:
+        return frozenset()
 
 
 def ip_ids_on_network(client: RackspaceClient, network_id: str) -> frozenset[str]:

@@ -30,6 +30,17 @@ class ServersApi:
             return data["server"]
         raise ApiError("unexpected response from the Servers API: no `server` object")
 
+    def list_server_ids(self, *, limit: int = 1000) -> frozenset[str]:
+        """The ids (as `api_id` spells them) of the tenant's servers on the first page of
+        `GET /servers?limit=` (Nova caps a page at 1000 by default, `osapi_max_limit`; the
+        rest, if any, are behind a `servers_links` `next` link that this does not follow)."""
+        data = self._call("GET", "/servers", query={"limit": limit})
+        if not (isinstance(data, dict) and isinstance(data.get("servers"), list)):
+            raise ApiError("unexpected response from the Servers API: no `servers` list")
+        return frozenset(
+            api_id(s["id"]) for s in data["servers"] if isinstance(s, dict) and s.get("id")
+        )
+
     def list_ip_associations(self, server_id: str) -> list[dict[str, Any]]:
         """IPs explicitly associated with the server, as `{id, address}` objects."""
         data = self._call("GET", f"/servers/{api_id(server_id)}/ip_associations")
