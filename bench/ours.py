@@ -36,8 +36,24 @@ BENCH_API_KEY = "bench-api-key"
 BENCH_NETWORK_ID = "be4c0000-0000-4000-8000-000000000001"
 
 
-def bench_seed(servers: int) -> dict[str, Any]:
-    """A world of ``servers`` servers on one isolated /16, with no shared-IP quota."""
+def bench_seed(
+    servers: int, *, prefix: str = "bench-", ips_per_port: int = 5, others: int = 0
+) -> dict[str, Any]:
+    """A world of ``servers`` servers (names ``prefix``...) on one isolated /16, with no
+    shared-IP quota and ``ips_per_port`` IPs allowed on a port, plus ``others`` more servers
+    on the network (named ``other-``; their fixed IPs make the tenant's IP listing longer)."""
+    entries = [
+        {
+            "name_prefix": prefix,
+            "count": servers,
+            "tenant": BENCH_TENANT,
+            "region": BENCH_REGION,
+            "zone": "dfw-zone-a",
+            "networks": ["bench-net"],
+        }
+    ]
+    if others:
+        entries.append({**entries[0], "name_prefix": "other-", "count": others})
     return {
         "regions": [{"name": BENCH_REGION, "zones": ["dfw-zone-a"]}],
         "tenants": [
@@ -48,7 +64,7 @@ def bench_seed(servers: int) -> dict[str, Any]:
         ],
         "quotas": {
             "shared_ips_per_tenant": {"isolated": None},
-            "ips_per_port": {"isolated": 5},
+            "ips_per_port": {"isolated": ips_per_port},
         },
         "networks": [
             {
@@ -59,16 +75,7 @@ def bench_seed(servers: int) -> dict[str, Any]:
                 "cidr": "10.20.0.0/16",
             }
         ],
-        "servers": [
-            {
-                "name_prefix": "bench-",
-                "count": servers,
-                "tenant": BENCH_TENANT,
-                "region": BENCH_REGION,
-                "zone": "dfw-zone-a",
-                "networks": ["bench-net"],
-            }
-        ],
+        "servers": entries,
     }
 
 

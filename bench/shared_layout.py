@@ -17,7 +17,7 @@ import json
 import shutil
 from typing import Any
 
-from bench.ours import BENCH_API_KEY, BENCH_NETWORK_ID, BENCH_REGION, BENCH_TENANT, BENCH_USER
+from bench.ours import BENCH_NETWORK_ID, BENCH_REGION, BENCH_TENANT, BENCH_USER, bench_seed
 from bench.stats import summarize
 from bench.subjects import required_providers_block
 from bench.terraform import Workspace
@@ -33,41 +33,7 @@ MODES = {"quark": False, "paginated": True}  # name -> sandbox `paginate_ip_addr
 def layout_seed(servers: int = SERVERS, ips: int = IPS, others: int = 0) -> dict[str, Any]:
     """`servers` servers on one isolated network whose ports may hold `ips` shared IPs each,
     plus `others` more servers on it (their fixed IPs make the tenant's listing longer)."""
-    entries = [
-        {
-            "name_prefix": "layout-",
-            "count": servers,
-            "tenant": BENCH_TENANT,
-            "region": BENCH_REGION,
-            "zone": "dfw-zone-a",
-            "networks": ["bench-net"],
-        }
-    ]
-    if others:
-        entries.append({**entries[0], "name_prefix": "other-", "count": others})
-    return {
-        "regions": [{"name": BENCH_REGION, "zones": ["dfw-zone-a"]}],
-        "tenants": [
-            {
-                "id": BENCH_TENANT,
-                "users": [{"name": BENCH_USER, "api_key": BENCH_API_KEY, "role": "admin"}],
-            }
-        ],
-        "quotas": {
-            "shared_ips_per_tenant": {"isolated": None},
-            "ips_per_port": {"isolated": ips + 1},
-        },
-        "networks": [
-            {
-                "id": BENCH_NETWORK_ID,
-                "name": "bench-net",
-                "tenant": BENCH_TENANT,
-                "region": BENCH_REGION,
-                "cidr": "10.20.0.0/16",
-            }
-        ],
-        "servers": entries,
-    }
+    return bench_seed(servers, prefix="layout-", ips_per_port=ips + 1, others=others)
 
 
 def layout_config(server_ids: list[str], ips: int, version: str | None = None) -> str:

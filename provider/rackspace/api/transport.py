@@ -163,30 +163,12 @@ class Transport:
             started = time.monotonic()
             try:
                 try:
-                    raw = pool.urlopen(
-                        method,
-                        target,
-                        body=body,
-                        headers=all_headers,
-                        timeout=self._timeout,
-                        retries=False,
-                        redirect=False,
-                        assert_same_host=False,
-                    )
+                    raw = self._send(pool, method, target, body, all_headers)
                 except u3.ClosedPoolError:
                     # The manager dropped this endpoint's pool (it holds a bounded number):
                     # ask it for a new one and send again; nothing was sent on a closed pool.
                     pool, origin, target = self._endpoint(url, renew=True)
-                    raw = pool.urlopen(
-                        method,
-                        target,
-                        body=body,
-                        headers=all_headers,
-                        timeout=self._timeout,
-                        retries=False,
-                        redirect=False,
-                        assert_same_host=False,
-                    )
+                    raw = self._send(pool, method, target, body, all_headers)
             except u3.HTTPError as exc:
                 error, sent = _connection_error(exc, method, url)
                 error.attempts, error.elapsed = attempt, time.monotonic() - first_started
@@ -261,6 +243,21 @@ class Transport:
                 self.max_retries + 1,
             )
             self._wait(wait, cancel, method, url)
+
+    def _send(
+        self, pool: Any, method: str, target: str, body: bytes | None, headers: dict[str, str]
+    ) -> Any:
+        """One attempt on `pool`; retries and redirects are this transport's own business."""
+        return pool.urlopen(
+            method,
+            target,
+            body=body,
+            headers=headers,
+            timeout=self._timeout,
+            retries=False,
+            redirect=False,
+            assert_same_host=False,
+        )
 
     def _endpoint(self, url: str, renew: bool = False) -> tuple[Any, str, str]:
         """(connection pool, origin, request target) for `url`; pools are kept per URL head."""
