@@ -46,7 +46,16 @@ WARM_DIR_VAR = "TERRAFORM_PROVIDER_RACKSPACE_WARM_DIR"
 
 
 class QuickstartError(Exception):
-    """A step failed; the message says what went wrong and what to look at."""
+    """A step failed; the message says what went wrong and what to look at. `output` holds
+    what the failed command printed, for a run that did not show it (`--quiet`)."""
+
+    def __init__(self, message: str, output: str = "") -> None:
+        super().__init__(message)
+        self.output = output
+
+
+# How much of a failed command's output a `--quiet` run shows (its last lines).
+_FAILED_OUTPUT_LINES = 60
 
 
 # --------------------------------------------------------------------------- reporting
@@ -310,7 +319,7 @@ def run_streaming(
     output = "".join(lines)
     if process.returncode not in ok_codes:
         name = " ".join(Path(command[0]).name.split() + list(command[1:2]))
-        raise QuickstartError(f"`{name}` exited with {process.returncode}")
+        raise QuickstartError(f"`{name}` exited with {process.returncode}", output)
     return process.returncode, output
 
 
@@ -541,6 +550,11 @@ def run(options: Options) -> int:
             sandbox = None
         ok = True
     except (QuickstartError, OSError, subprocess.SubprocessError) as exc:
+        hidden = getattr(exc, "output", "") if options.quiet else ""
+        if hidden:
+            # --quiet hid the output; the error Terraform printed is the part the user needs.
+            tail = hidden.rstrip("\n").splitlines()[-_FAILED_OUTPUT_LINES:]
+            print("\n".join(["", "output of the failed command:", *tail]), file=sys.stderr)
         print(f"\nquickstart: {exc}", file=sys.stderr)
     except KeyboardInterrupt:
         print("\nquickstart: interrupted", file=sys.stderr)

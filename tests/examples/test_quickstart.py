@@ -64,6 +64,8 @@ def test_quickstart_fails_cleanly_and_stops_the_sandbox(tmp_path: Path) -> None:
     done = _run("--terraform", str(fake), "--quiet")
     assert done.returncode == 1
     assert "`terraform init` exited with 7" in done.stderr
+    # --quiet hid Terraform's output while it ran; a failure shows it.
+    assert "boom" in done.stderr
     assert "FAIL terraform init" in done.stdout
     assert "(sandbox stopped)" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr

@@ -380,6 +380,8 @@ class _SpellsIds:
 class FakeClient:
     """Stands in for `RackspaceClient`: `networks` and `servers` both backed by a FakeCloud."""
 
+    region = "DFW"
+
     def __init__(self, cloud: FakeCloud) -> None:
         self.cloud = cloud
         self.networks: Any = _SpellsIds(cloud)

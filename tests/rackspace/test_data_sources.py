@@ -44,6 +44,21 @@ def test_ports_by_server_and_network(cloud):
     assert len(ds.read(cfg(PortsDataSource, server_id=S1), ctx())["ids"]) == 2
 
 
+def test_ports_of_a_server_or_network_that_does_not_exist_fail_at_the_filter(cloud):
+    ds = PortsDataSource(FakeClient(cloud))
+    with pytest.raises(ProviderError) as exc:
+        ds.read(cfg(PortsDataSource, server_id=S9), ctx())
+    assert exc.value.path == ("server_id",) and S9 in exc.value.detail
+    ghost_net = "22222222-2222-2222-2222-222222222222"
+    with pytest.raises(ProviderError) as exc:
+        ds.read(cfg(PortsDataSource, network_id=ghost_net), ctx())
+    assert exc.value.path == ("network_id",) and "Network not found" in exc.value.summary
+    # A server that exists with no port on the network is a real empty answer.
+    other = "11111111-1111-1111-1111-111111111111"
+    cloud.networks = (PUBLICNET, other)
+    assert ds.read(cfg(PortsDataSource, server_id=S2, network_id=other), ctx())["ids"] == []
+
+
 def test_ip_address_by_id_and_by_address(cloud):
     ports = [p["id"] for p in cloud.list_ports(network_id=PUBLICNET)]
     ip = cloud.create_ip_address(network_id=PUBLICNET, version=4, port_ids=ports)

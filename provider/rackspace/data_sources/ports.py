@@ -11,13 +11,14 @@ from provider.plugin import (
     DataSource,
     List,
     Object,
+    ProviderError,
     Schema,
     String,
     uuid,
 )
 from provider.rackspace.api.client import RackspaceClient
-from provider.rackspace.api.errors import ApiError
-from provider.rackspace.api.finders import find_ports
+from provider.rackspace.api.errors import ApiError, NotFound
+from provider.rackspace.api.finders import find_ports, server_exists
 from provider.rackspace.data_sources._shapes import filter_id
 from provider.rackspace.diagnostics import api_error
 
@@ -40,7 +41,9 @@ class PortsDataSource(DataSource[RackspaceClient]):
     schema: ClassVar[Schema] = Schema(
         description=(
             "List ports, e.g. a server's port on PublicNet, to pass to "
-            "`rackspace_ip_address.port_ids`."
+            "`rackspace_ip_address.port_ids`. A `server_id` or `network_id` that names nothing "
+            "in this account and region is an error, not an empty list; a server with no port "
+            "on the network gives an empty list."
         ),
         attributes={
             "id": Attribute(String, computed=True, description="An id made of the filters."),
@@ -65,6 +68,8 @@ class PortsDataSource(DataSource[RackspaceClient]):
             ports = find_ports(self.client, device_id=server_id, network_id=network_id)
         except ApiError as err:
             raise api_error("Failed to list ports", err) from None
+        if not ports:
+            _check_filters_exist(self.client, server_id, network_id)
         found = [_port(p) for p in ports]
         found.sort(key=lambda p: p["id"])
         return {
@@ -74,6 +79,34 @@ class PortsDataSource(DataSource[RackspaceClient]):
             "ids": [p["id"] for p in found],
             "ports": found,
         }
+
+
+def _check_filters_exist(
+    client: RackspaceClient, server_id: str | None, network_id: str | None
+) -> None:
+    """No ports found: fail at the filter that names nothing (a mistyped id, another region)
+    instead of answering an empty list that fails later, far from the cause. A server that
+    exists but has no port on the network is a real empty answer."""
+    try:
+        if server_id is not None and not server_exists(client, server_id):
+            raise ProviderError(
+                "Server not found",
+                f"Server {server_id} does not exist in this account and region "
+                f"({client.region}); check `server_id`, or the provider's `region`.",
+                path=("server_id",),
+            )
+        if network_id is not None:
+            try:
+                client.networks.get_network(network_id)
+            except NotFound:
+                raise ProviderError(
+                    "Network not found",
+                    f"Network {network_id} does not exist in this account and region "
+                    f"({client.region}); check `network_id`.",
+                    path=("network_id",),
+                ) from None
+    except ApiError as err:
+        raise api_error("Failed to list ports", err) from None
 
 
 def _port(raw: dict[str, Any]) -> dict[str, Any]:
